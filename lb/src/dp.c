@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-packet pipeline. L1: no I/O, no allocation after dp_new(), no
+ * clock: <now> comes from the caller. Every frame ends in exactly one of
+ * three ways: a frame to send (LB_TX), a counted drop (LB_DROP), or a frame
+ * that is not ours (LB_PASS).
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arp.h"
+#include "dp.h"
+#include "icmp.h"
+#include "pkt.h"
+#include "rewrite.h"
+
+/*
+ * Counters have a single writer, this thread, so a relaxed load and store is
+ * enough: no locked instruction on the packet path, and readers never see a
+ * torn value.
+ */
+static inline void ctr_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline void ctr32_add(_Atomic uint32_t *c, int32_t n)
+{
+	atomic_store_explicit(c, (uint32_t)((int32_t)atomic_load_explicit(
+				 c, memory_order_relaxed) + n),
+			      memory_order_relaxed);
+}
+
+static const char *const drop_names[LB_DROP_MAX] = {
+	[LB_DROP_NONE] = "none",
+	[LB_DROP_TRUNCATED] = "truncated",
+	[LB_DROP_NOT_IPV4] = "not_ipv4",
+	[LB_DROP_BAD_IHL] = "bad_ihl",
+	[LB_DROP_BAD_TOTLEN] = "bad_total_length",
+	[LB_DROP_BAD_IPCSUM] = "bad_ip_checksum",
+	[LB_DROP_FRAGMENT] = "fragment",
+	[LB_DROP_TTL] = "ttl_exceeded",
+	[LB_DROP_BAD_L4] = "bad_l4_header",
+	[LB_DROP_PROTO] = "unsupported_protocol",
+	[LB_DROP_NO_SERVICE] = "no_service",
+	[LB_DROP_NO_CONN] = "no_connection",
+	[LB_DROP_NO_DEST] = "no_destination",
+	[LB_DROP_CONN_FULL] = "conn_table_full",
+	[LB_DROP_HALF_OPEN_FULL] = "half_open_full",
+	[LB_DROP_NO_NEIGH] = "no_neighbour",
+	[LB_DROP_TOO_BIG] = "too_big",
+	[LB_DROP_ICMP] = "icmp_unmatched",
+	[LB_DROP_ARP] = "arp_invalid",
+	[LB_DROP_ARP_CONFLICT] = "arp_conflict",
+};
+
+const char *dp_drop_name(enum lb_drop why)
+{
+	if ((unsigned int)why >= LB_DROP_MAX)
+		return "unknown";
+	return drop_names[why];
+}
+
+struct dp *dp_new(const struct dp_conf *conf)
+{
+	struct dp *dp = calloc(1, sizeof(*dp));
+
+	if (!dp)
+		return NULL;
+	dp->ct = conn_tab_new(conf->conn_max, conf->half_open_max,
+			      &conf->timeouts, conf->seed);
+	if (!dp->ct) {
+		free(dp);
+		return NULL;
+	}
+	return dp;
+}
+
+void dp_free(struct dp *dp)
+{
+	if (!dp)
+		return;
+	conn_tab_free(dp->ct);
+	free(dp);
+}
+
+static enum lb_verdict reject(struct dp *dp, struct dp_tx *tx, enum lb_drop why)
+{
+	ctr_add(&dp->st.drop[why], 1);
+	tx->why = why;
+	return LB_DROP;
+}
+
+static enum lb_verdict emit(struct dp *dp, struct dp_tx *tx, size_t len,
+			    enum lb_port port)
+{
+	ctr_add(&dp->st.tx, 1);
+	tx->len = len;
+	tx->port = port;
+	return LB_TX;
+}
+
+/* --- connection accounting ---------------------------------------------- */
+
+/*
+ * Active (ESTABLISHED) versus inactive, per real server slot, as IPVS counts.
+ * <from_est>/<to_est>: 1 established, 0 not, -1 no such side (new or gone).
+ */
+static void conns_account(struct dp *dp, uint16_t slot, int from_est,
+			  int to_est)
+{
+	struct dp_rs_conns *rc = &dp->st.rs_conns[slot];
+
+	if (from_est >= 0)
+		ctr32_add(from_est ? &rc->active : &rc->inactive, -1);
+	if (to_est >= 0)
+		ctr32_add(to_est ? &rc->active : &rc->inactive, 1);
+}
+
+static void conn_gone(void *arg, const struct conn *cp)
+{
+	struct dp *dp = arg;
+
+	conns_account(dp, cp->rs, cp->state == CONN_S_ESTABLISHED, -1);
+}
+
+static void conn_drop(struct dp *dp, struct conn *cp)
+{
+	conn_gone(dp, cp);
+	conn_del(dp->ct, cp);
+}
+
+static void conn_step(struct dp *dp, struct conn *cp, enum conn_dir dir,
+		      uint8_t flags, uint32_t now)
+{
+	enum conn_state old = conn_update(dp->ct, cp, dir, flags, now);
+	int was = old == CONN_S_ESTABLISHED;
+	int is = cp->state == CONN_S_ESTABLISHED;
+
+	if (was != is)
+		conns_account(dp, cp->rs, was, is);
+}
+
+size_t dp_expire(struct dp *dp, uint32_t now, size_t budget)
+{
+	size_t n = conn_expire(dp->ct, now, budget, conn_gone, dp);
+
+	if (n)
+		ctr_add(&dp->st.expired, n);
+	atomic_store_explicit(&dp->st.conn_live, conn_count(dp->ct),
+			      memory_order_relaxed);
+	atomic_store_explicit(&dp->st.conn_half_open, conn_half_open(dp->ct),
+			      memory_order_relaxed);
+	return n;
+}
+
+/* The real server a flow is bound to, if its slot still holds it. */
+static struct svc_rs *conn_rs(const struct svc_table *t, const struct conn *cp)
+{
+	struct svc_rs *rs = t->slot[cp->rs];
+
+	return rs && rs->gen == cp->rs_gen ? rs : NULL;
+}
+
+/* --- transmit helpers ----------------------------------------------------- */
+
+/*
+ * A packet larger than the egress MTU cannot be sent: lbd does not fragment.
+ * With DF set the sender learns the MTU from an ICMP error (RFC 1191), sent
+ * from <src> back out of the interface the packet came in on.
+ */
+static enum lb_verdict too_big(struct dp *dp, const struct svc_table *t,
+			       enum lb_port in, const uint8_t *f,
+			       const struct pkt *p, __be32 src, uint32_t mtu,
+			       struct dp_tx *tx)
+{
+	size_t n;
+
+	ctr_add(&dp->st.drop[LB_DROP_TOO_BIG], 1);
+	tx->why = LB_DROP_TOO_BIG;
+	if (!p->df || p->proto == IPPROTO_ICMP)
+		return LB_DROP;
+	n = icmp_frag_needed(tx->buf, tx->cap, f, p, &t->port[in].mac, src,
+			     (uint16_t)mtu);
+	return n ? emit(dp, tx, n, in) : LB_DROP;
+}
+
+static bool fits(const struct svc_table *t, enum lb_port out,
+		 const struct pkt *p)
+{
+	return p->ip_len <= t->port[out].mtu;
+}
+
+/* --- ARP ------------------------------------------------------------------ */
+
+/*
+ * lbd answers "who has VIP" on the VIP side and nothing else. Anyone else
+ * claiming a VIP (a gratuitous ARP, or a reply that names it as sender) is
+ * counted and ignored: lbd keeps the VIP and learns nothing from it.
+ */
+static enum lb_verdict dp_arp(struct dp *dp, const struct svc_table *t,
+			      enum lb_port in, const uint8_t *f,
+			      const struct pkt *p, struct dp_tx *tx)
+{
+	size_t n;
+
+	if (svc_is_vip(t, p->arp_spa))
+		return reject(dp, tx, LB_DROP_ARP_CONFLICT);
+	if (!svc_is_vip(t, p->arp_tpa) || in != LB_PORT_EXT)
+		return LB_PASS;
+	if (p->arp_op != 1)
+		return reject(dp, tx, LB_DROP_ARP);
+	n = arp_reply(tx->buf, tx->cap, f, p, &t->port[LB_PORT_EXT].mac);
+	return n ? emit(dp, tx, n, LB_PORT_EXT) : reject(dp, tx, LB_DROP_ARP);
+}
+
+/* --- client -> VIP -------------------------------------------------------- */
+
+static bool is_syn(const struct pkt *p)
+{
+	return (p->tcp_flags & (CONN_TCP_SYN | CONN_TCP_ACK | CONN_TCP_RST |
+				CONN_TCP_FIN)) == CONN_TCP_SYN;
+}
+
+/*
+ * A flow's first packet: only a TCP SYN (or any UDP datagram) may create one,
+ * so stray ACKs and RSTs for unknown flows are dropped rather than scheduled.
+ */
+static struct conn *flow_new(struct dp *dp, struct svc *s,
+			     const struct flow_key *k, const struct pkt *p,
+			     uint32_t now, enum lb_drop *why)
+{
+	struct svc_rs *rs;
+	struct conn *cp;
+	int i;
+
+	if (p->proto == IPPROTO_TCP && !is_syn(p)) {
+		*why = LB_DROP_NO_CONN;
+		return NULL;
+	}
+	i = s->sched->pick(&s->st, s->sd, s->n_rs);
+	if (i < 0) {
+		*why = LB_DROP_NO_DEST;
+		return NULL;
+	}
+	rs = &s->rs[i];
+	if (!rs->has_mac) {
+		*why = LB_DROP_NO_NEIGH;
+		return NULL;
+	}
+	cp = conn_new(dp->ct, k, rs->addr, rs->port, (enum lb_fwd)s->fwd,
+		      rs->slot, rs->gen, now, why);
+	if (!cp)
+		return NULL;
+	ctr_add(&dp->st.svc[s->idx].conns, 1);
+	ctr_add(&dp->st.rs[rs->slot].conns, 1);
+	conns_account(dp, rs->slot, -1, 0);
+	return cp;
+}
+
+/*
+ * Port reuse: a SYN on a tuple whose flow has ended (TIME_WAIT, CLOSE) or whose
+ * real server is down or gone is a new connection and is scheduled afresh.
+ * IPVS instead let such a SYN revive the old entry, which pinned clients to
+ * removed servers and stalled connects for a second (conn_reuse_mode).
+ */
+static bool flow_is_stale(const struct svc_table *t, const struct conn *cp,
+			  const struct pkt *p)
+{
+	const struct svc_rs *rs;
+
+	if (p->proto != IPPROTO_TCP || !is_syn(p))
+		return false;
+	rs = conn_rs(t, cp);
+	return conn_is_reusable(cp) || !rs || !rs->up;
+}
+
+static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
+				  enum lb_port in, const uint8_t *f, size_t len,
+				  const struct pkt *p, uint32_t now,
+				  struct dp_tx *tx)
+{
+	struct flow_key k = {
+		.caddr = p->saddr, .vaddr = p->daddr,
+		.cport = p->sport, .vport = p->dport, .proto = p->proto,
+	};
+	struct svc *s = svc_lookup(t, p->daddr, p->dport, p->proto);
+	struct svc_rs *rs;
+	struct conn *cp;
+	enum lb_drop why;
+
+	if (!s)
+		return reject(dp, tx, LB_DROP_NO_SERVICE);
+	if (p->ttl <= 1)
+		return reject(dp, tx, LB_DROP_TTL);
+	cp = conn_lookup_in(dp->ct, &k);
+	if (cp && flow_is_stale(t, cp, p)) {
+		conn_drop(dp, cp);
+		cp = NULL;
+	}
+	if (!cp) {
+		cp = flow_new(dp, s, &k, p, now, &why);
+		if (!cp)
+			return reject(dp, tx, why);
+	}
+	rs = conn_rs(t, cp);
+	if (!rs || (!svc_rs_is_dest(rs) && t->expire_nodest_conn)) {
+		if (rs || t->expire_nodest_conn)
+			conn_drop(dp, cp);
+		return reject(dp, tx, LB_DROP_NO_DEST);
+	}
+	if (!fits(t, rs->via, p))
+		return too_big(dp, t, in, f, p, p->daddr, t->port[rs->via].mtu, tx);
+	conn_step(dp, cp, cp->fwd == LB_FWD_DR ? CONN_DIR_IN_ONLY : CONN_DIR_IN,
+		  p->tcp_flags, now);
+
+	memcpy(tx->buf, f, len);
+	rw_eth(tx->buf, &t->port[rs->via].mac, &rs->mac);
+	if (cp->fwd == LB_FWD_NAT)
+		rw_nat_in(tx->buf, p, cp->daddr, cp->dport);
+	ctr_add(&dp->st.svc[rs->svc].pkts_in, 1);
+	ctr_add(&dp->st.svc[rs->svc].bytes_in, p->ip_len);
+	ctr_add(&dp->st.rs[rs->slot].pkts_in, 1);
+	ctr_add(&dp->st.rs[rs->slot].bytes_in, p->ip_len);
+	return emit(dp, tx, len, rs->via);
+}
+
+/*
+ * An ICMP error addressed to a VIP quotes a packet that a real server sent as
+ * VIP:vport -> client; the flow it belongs to says which real server must hear
+ * about it (a PMTU update, an unreachable client).
+ */
+static enum lb_verdict dp_icmp_in(struct dp *dp, struct svc_table *t,
+				  enum lb_port in, const uint8_t *f, size_t len,
+				  const struct pkt *p, struct dp_tx *tx)
+{
+	const struct pkt_inner *q = &p->inner;
+	struct flow_key k = {
+		.caddr = q->daddr, .vaddr = q->saddr,
+		.cport = q->dport, .vport = q->sport, .proto = q->proto,
+	};
+	struct svc_rs *rs;
+	struct conn *cp;
+
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+		return reject(dp, tx, LB_DROP_ICMP);
+	if (p->ttl <= 1)
+		return reject(dp, tx, LB_DROP_TTL);
+	cp = conn_lookup_in(dp->ct, &k);
+	if (!cp)
+		return reject(dp, tx, LB_DROP_ICMP);
+	rs = conn_rs(t, cp);
+	if (!rs)
+		return reject(dp, tx, LB_DROP_NO_DEST);
+	if (!fits(t, rs->via, p))
+		return too_big(dp, t, in, f, p, p->daddr, t->port[rs->via].mtu, tx);
+	memcpy(tx->buf, f, len);
+	rw_eth(tx->buf, &t->port[rs->via].mac, &rs->mac);
+	if (cp->fwd == LB_FWD_NAT)
+		rw_icmp_nat_in(tx->buf, p, cp->daddr, cp->dport);
+	return emit(dp, tx, len, rs->via);
+}
+
+static enum lb_verdict dp_to_vip(struct dp *dp, struct svc_table *t,
+				 enum lb_port in, const uint8_t *f, size_t len,
+				 const struct pkt *p, uint32_t now,
+				 struct dp_tx *tx)
+{
+	size_t n;
+
+	switch (p->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		return dp_flow_in(dp, t, in, f, len, p, now, tx);
+	case IPPROTO_ICMP:
+		if (p->icmp_type == PKT_ICMP_ECHO) {
+			n = icmp_echo_reply(tx->buf, tx->cap, f, p);
+			return n ? emit(dp, tx, n, in) : reject(dp, tx, LB_DROP_ICMP);
+		}
+		if (p->icmp_error)
+			return dp_icmp_in(dp, t, in, f, len, p, tx);
+		return reject(dp, tx, LB_DROP_ICMP);
+	default:
+		return reject(dp, tx, LB_DROP_PROTO);
+	}
+}
+
+/* --- real server -> client (NAT) ------------------------------------------ */
+
+static enum lb_verdict nat_out_tx(struct dp *dp, const struct svc_table *t,
+				  struct dp_tx *tx, const uint8_t *f,
+				  size_t len)
+{
+	memcpy(tx->buf, f, len);
+	rw_eth(tx->buf, &t->port[LB_PORT_EXT].mac, &t->gw_mac);
+	return emit(dp, tx, len, LB_PORT_EXT);
+}
+
+/*
+ * Replies of NAT flows come back through the director because the real
+ * servers route through it; anything from them that matches no flow (health
+ * check answers to the director itself, say) is the kernel's business.
+ */
+static enum lb_verdict dp_from_rs(struct dp *dp, struct svc_table *t,
+				  enum lb_port in, const uint8_t *f, size_t len,
+				  const struct pkt *p, uint32_t now,
+				  struct dp_tx *tx)
+{
+	const struct pkt_inner *q = &p->inner;
+	struct svc_rs *rs;
+	struct conn *cp;
+
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
+		cp = conn_lookup_out(dp->ct, p->proto, p->saddr, p->sport,
+				     p->daddr, p->dport);
+	else if (p->proto == IPPROTO_ICMP && p->icmp_error)
+		cp = conn_lookup_out(dp->ct, q->proto, q->daddr, q->dport,
+				     q->saddr, q->sport);
+	else
+		return LB_PASS;
+	if (!cp)
+		return LB_PASS;
+	if (p->ttl <= 1)
+		return reject(dp, tx, LB_DROP_TTL);
+	if (!t->has_gw)
+		return reject(dp, tx, LB_DROP_NO_NEIGH);
+	if (!fits(t, LB_PORT_EXT, p))
+		return too_big(dp, t, in, f, p, t->port[in].addr,
+			       t->port[LB_PORT_EXT].mtu, tx);
+	if (p->proto == IPPROTO_ICMP) {
+		nat_out_tx(dp, t, tx, f, len);
+		rw_icmp_nat_out(tx->buf, p, cp->vaddr, cp->vport);
+		return LB_TX;
+	}
+	conn_step(dp, cp, CONN_DIR_OUT, p->tcp_flags, now);
+	nat_out_tx(dp, t, tx, f, len);
+	rw_nat_out(tx->buf, p, cp->vaddr, cp->vport);
+	rs = conn_rs(t, cp);
+	if (rs) {
+		ctr_add(&dp->st.svc[rs->svc].pkts_out, 1);
+		ctr_add(&dp->st.svc[rs->svc].bytes_out, p->ip_len);
+		ctr_add(&dp->st.rs[rs->slot].pkts_out, 1);
+		ctr_add(&dp->st.rs[rs->slot].bytes_out, p->ip_len);
+	}
+	return LB_TX;
+}
+
+enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
+			  const uint8_t *f, size_t len, uint32_t now,
+			  struct dp_tx *tx)
+{
+	struct pkt p;
+	enum lb_drop why;
+
+	ctr_add(&dp->st.rx, 1);
+	tx->len = 0;
+	tx->why = LB_DROP_NONE;
+	if (len > tx->cap)
+		return reject(dp, tx, LB_DROP_TOO_BIG);
+	if (!pkt_parse(f, len, &p, &why))
+		return reject(dp, tx, why);
+	if (p.kind == PKT_K_ARP)
+		return dp_arp(dp, t, in, f, &p, tx);
+	if (svc_is_vip(t, p.daddr))
+		return dp_to_vip(dp, t, in, f, len, &p, now, tx);
+	return dp_from_rs(dp, t, in, f, len, &p, now, tx);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-packet pipeline (L1):
+ *
+ *   frame -> pkt_parse -> ARP | ICMP | flow -> conn lookup -> sched (new flow)
+ *         -> rewrite (DR | NAT) -> verdict
+ *
+ * One call per received frame. Never blocks, never allocates, never prints:
+ * it returns a verdict, writes at most one frame into the caller's scratch
+ * buffer and bumps counters, which other threads may read (single writer,
+ * relaxed atomics).
+ */
+#ifndef LB_DP_H
+#define LB_DP_H
+
+#include <stdatomic.h>
+
+#include "conn.h"
+#include "svc.h"
+#include "types.h"
+
+/* Counters of one service or one real server. */
+struct dp_ctr {
+	_Atomic uint64_t conns;		/* flows scheduled */
+	_Atomic uint64_t pkts_in;	/* client -> real server */
+	_Atomic uint64_t bytes_in;	/* IP bytes, client -> real server */
+	_Atomic uint64_t pkts_out;	/* real server -> client (NAT only) */
+	_Atomic uint64_t bytes_out;
+};
+
+/* Connections per real server slot, as ipvsadm's ActiveConn/InActConn. */
+struct dp_rs_conns {
+	_Atomic uint32_t active;	/* TCP ESTABLISHED */
+	_Atomic uint32_t inactive;	/* every other state, and UDP */
+};
+
+struct dp_stats {
+	_Atomic uint64_t rx;			/* frames seen */
+	_Atomic uint64_t tx;			/* frames produced */
+	_Atomic uint64_t drop[LB_DROP_MAX];	/* by enum lb_drop */
+	_Atomic uint64_t expired;		/* flows timed out */
+	_Atomic uint64_t conn_live;		/* table fill, as of the last dp_expire() */
+	_Atomic uint64_t conn_half_open;
+	struct dp_ctr svc[CFG_SVC_MAX];		/* by service index */
+	struct dp_ctr rs[SVC_SLOTS];		/* by real server slot */
+	struct dp_rs_conns rs_conns[SVC_SLOTS];
+};
+
+struct dp_conf {
+	uint32_t conn_max;
+	uint32_t half_open_max;
+	struct conn_timeouts timeouts;
+	uint32_t seed;			/* conn hash key; pass a random value */
+};
+
+struct dp {
+	struct conn_tab *ct;
+	struct dp_stats st;
+};
+
+/* Where dp_handle() writes a frame to send. */
+struct dp_tx {
+	uint8_t *buf;		/* scratch frame owned by the caller */
+	size_t cap;		/* its size; at least the largest frame read */
+	size_t len;		/* out: bytes to send when the verdict is LB_TX */
+	enum lb_port port;	/* out: interface to send on */
+	enum lb_drop why;	/* out: the reason counted, or LB_DROP_NONE */
+};
+
+/* Builds a datapath with a connection table sized by <conf>. NULL on failure. */
+struct dp *dp_new(const struct dp_conf *conf);
+
+/* Frees <dp>. Accepts NULL. */
+void dp_free(struct dp *dp);
+
+/*
+ * Handles the <len>-byte frame <f> received on <in>, forwarding by table <t>
+ * at time <now> (ms). Returns LB_TX with tx->len bytes in tx->buf for
+ * tx->port, LB_DROP with tx->why counted, or LB_PASS for traffic that is not
+ * lbd's. <f> is only read.
+ */
+enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
+			  const uint8_t *f, size_t len, uint32_t now,
+			  struct dp_tx *tx);
+
+/*
+ * Expires at most <budget> due flows at <now>; cheap when none are due.
+ * Returns how many were removed.
+ */
+size_t dp_expire(struct dp *dp, uint32_t now, size_t budget);
+
+/* "truncated", "bad_ip_csum", … : the counter names lbctl and metrics use. */
+const char *dp_drop_name(enum lb_drop why);
+
+/* Reads a counter written by the datapath (from any thread). */
+static inline uint64_t dp_read(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+#endif /* LB_DP_H */

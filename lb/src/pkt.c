@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Frame parsing. L0: reads a borrowed buffer, writes only the caller's
+ * struct pkt; no I/O. Every read is preceded by a length check against what
+ * the frame actually holds, and IPv4's own lengths are checked against it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "csum.h"
+#include "pkt.h"
+
+static inline uint16_t rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t rd32n(const uint8_t *b)	/* stays in network order */
+{
+	uint32_t v;
+
+	memcpy(&v, b, 4);
+	return v;
+}
+
+static inline uint16_t rd16n(const uint8_t *b)	/* stays in network order */
+{
+	uint16_t v;
+
+	memcpy(&v, b, 2);
+	return v;
+}
+
+static bool fail(enum lb_drop *why, enum lb_drop reason)
+{
+	*why = reason;
+	return false;
+}
+
+static bool parse_arp(const uint8_t *f, size_t len, struct pkt *p,
+		      enum lb_drop *why)
+{
+	const uint8_t *a = f + PKT_ETH_HLEN;
+
+	if (len < PKT_ETH_HLEN + PKT_ARP_LEN)
+		return fail(why, LB_DROP_TRUNCATED);
+	/* Ethernet hardware (1), IPv4 protocol, 6-byte MACs, 4-byte addresses. */
+	if (rd16(a) != 1 || rd16(a + 2) != PKT_ETH_P_IP || a[4] != 6 || a[5] != 4)
+		return fail(why, LB_DROP_ARP);
+	p->kind = PKT_K_ARP;
+	p->l3_off = PKT_ETH_HLEN;
+	p->arp_op = rd16(a + 6);
+	p->arp_spa = rd32n(a + 14);
+	p->arp_tpa = rd32n(a + 24);
+	return true;
+}
+
+/*
+ * The IPv4 header an ICMP error quotes, plus 8 bytes of its L4 header, must
+ * lie within the outer packet. Returns false when it does not; the caller
+ * then treats the ICMP message as one that matches no flow.
+ */
+static bool parse_inner(const uint8_t *f, const struct pkt *p,
+			struct pkt_inner *in)
+{
+	size_t off = (size_t)p->l4_off + 8;
+	size_t end = (size_t)p->l3_off + p->ip_len;
+	const uint8_t *ip;
+	size_t ihl;
+
+	if (off + 20 > end)
+		return false;
+	ip = f + off;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < 20 || off + ihl + 8 > end)
+		return false;
+	in->l3_off = (uint16_t)off;
+	in->l4_off = (uint16_t)(off + ihl);
+	in->proto = ip[9];
+	in->saddr = rd32n(ip + 12);
+	in->daddr = rd32n(ip + 16);
+	in->sport = 0;
+	in->dport = 0;
+	if (in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP) {
+		in->sport = rd16n(f + in->l4_off);
+		in->dport = rd16n(f + in->l4_off + 2);
+	}
+	return true;
+}
+
+static bool parse_l4(const uint8_t *f, struct pkt *p, enum lb_drop *why)
+{
+	const uint8_t *l4 = f + p->l4_off;
+	size_t l4len = (size_t)p->ip_len - p->ihl;
+
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		size_t doff;
+
+		if (l4len < 20)
+			return fail(why, LB_DROP_TRUNCATED);
+		doff = (size_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > l4len)
+			return fail(why, LB_DROP_BAD_L4);
+		p->sport = rd16n(l4);
+		p->dport = rd16n(l4 + 2);
+		p->tcp_flags = l4[13];
+		return true;
+	}
+	case IPPROTO_UDP: {
+		size_t ulen;
+
+		if (l4len < 8)
+			return fail(why, LB_DROP_TRUNCATED);
+		ulen = rd16(l4 + 4);
+		if (ulen < 8 || ulen > l4len)
+			return fail(why, LB_DROP_BAD_L4);
+		p->sport = rd16n(l4);
+		p->dport = rd16n(l4 + 2);
+		return true;
+	}
+	case IPPROTO_ICMP:
+		if (l4len < 8)
+			return fail(why, LB_DROP_TRUNCATED);
+		p->icmp_type = l4[0];
+		p->icmp_code = l4[1];
+		if (p->icmp_type == PKT_ICMP_DEST_UNREACH ||
+		    p->icmp_type == PKT_ICMP_TIME_EXCEEDED)
+			p->icmp_error = parse_inner(f, p, &p->inner);
+		return true;
+	default:
+		return true;	/* the datapath decides what to do with it */
+	}
+}
+
+bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
+{
+	const uint8_t *ip;
+	uint16_t type, frag;
+
+	memset(p, 0, sizeof(*p));
+	if (len < PKT_ETH_HLEN)
+		return fail(why, LB_DROP_TRUNCATED);
+	type = rd16(f + 12);
+	if (type == PKT_ETH_P_ARP)
+		return parse_arp(f, len, p, why);
+	if (type != PKT_ETH_P_IP)
+		return fail(why, LB_DROP_NOT_IPV4);
+
+	p->kind = PKT_K_IPV4;
+	p->l3_off = PKT_ETH_HLEN;
+	if (len < PKT_ETH_HLEN + 20)
+		return fail(why, LB_DROP_TRUNCATED);
+	ip = f + PKT_ETH_HLEN;
+	p->ihl = (uint8_t)((ip[0] & 0x0f) * 4);
+	if ((ip[0] >> 4) != 4 || p->ihl < 20)
+		return fail(why, LB_DROP_BAD_IHL);
+	p->ip_len = rd16(ip + 2);
+	if (p->ip_len < p->ihl || p->ip_len > len - PKT_ETH_HLEN)
+		return fail(why, LB_DROP_BAD_TOTLEN);
+	if (!csum_ipv4_ok(ip, p->ihl))
+		return fail(why, LB_DROP_BAD_IPCSUM);
+	frag = rd16(ip + 6);
+	if (frag & 0x3fff)		/* MF set or a non-zero offset */
+		return fail(why, LB_DROP_FRAGMENT);
+	p->df = frag & 0x4000;
+	p->ttl = ip[8];
+	p->proto = ip[9];
+	p->saddr = rd32n(ip + 12);
+	p->daddr = rd32n(ip + 16);
+	p->l4_off = (uint16_t)(PKT_ETH_HLEN + p->ihl);
+	return parse_l4(f, p, why);
+}
