@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libpcap capture and injection. L2.
+ */
+#include <pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cap.h"
+
+#define CAP_BUFFER_BYTES	(16 << 20)	/* kernel ring: absorbs bursts */
+
+struct cap {
+	pcap_t *p;
+	int fd;
+};
+
+static void cap_err(char *err, size_t errlen, const char *what,
+		    const char *ifname, const char *why)
+{
+	snprintf(err, errlen, "%s %s: %s", what, ifname, why);
+}
+
+struct cap *cap_open(const char *ifname, const char *filter, int snaplen,
+		     char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
+	struct cap *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		cap_err(err, errlen, "capture on", ifname, "out of memory");
+		return NULL;
+	}
+	c->p = pcap_create(ifname, ebuf);
+	if (!c->p) {
+		cap_err(err, errlen, "pcap_create", ifname, ebuf);
+		goto err_free;
+	}
+	if (pcap_set_snaplen(c->p, snaplen) ||
+	    pcap_set_promisc(c->p, 0) ||
+	    pcap_set_immediate_mode(c->p, 1) ||
+	    pcap_set_buffer_size(c->p, CAP_BUFFER_BYTES)) {
+		cap_err(err, errlen, "pcap options on", ifname, pcap_geterr(c->p));
+		goto err_close;
+	}
+	if (pcap_activate(c->p) < 0) {
+		cap_err(err, errlen, "pcap_activate", ifname, pcap_geterr(c->p));
+		goto err_close;
+	}
+	if (pcap_datalink(c->p) != DLT_EN10MB) {
+		cap_err(err, errlen, "capture on", ifname, "not an Ethernet interface");
+		goto err_close;
+	}
+	if (pcap_setdirection(c->p, PCAP_D_IN) == -1) {
+		cap_err(err, errlen, "pcap_setdirection", ifname, pcap_geterr(c->p));
+		goto err_close;
+	}
+	if (pcap_setnonblock(c->p, 1, ebuf) == -1) {
+		cap_err(err, errlen, "pcap_setnonblock", ifname, ebuf);
+		goto err_close;
+	}
+	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		cap_err(err, errlen, "BPF filter for", ifname, pcap_geterr(c->p));
+		goto err_close;
+	}
+	if (pcap_setfilter(c->p, &prog) == -1) {
+		pcap_freecode(&prog);
+		cap_err(err, errlen, "pcap_setfilter", ifname, pcap_geterr(c->p));
+		goto err_close;
+	}
+	pcap_freecode(&prog);
+	c->fd = pcap_get_selectable_fd(c->p);
+	if (c->fd == -1) {
+		cap_err(err, errlen, "capture on", ifname, "no selectable descriptor");
+		goto err_close;
+	}
+	return c;
+
+err_close:
+	pcap_close(c->p);
+err_free:
+	free(c);
+	return NULL;
+}
+
+void cap_close(struct cap *c)
+{
+	if (!c)
+		return;
+	pcap_close(c->p);
+	free(c);
+}
+
+int cap_fd(const struct cap *c)
+{
+	return c->fd;
+}
+
+struct cap_cb {
+	cap_frame_cb cb;
+	void *arg;
+};
+
+static void cap_trampoline(u_char *user, const struct pcap_pkthdr *h,
+			   const u_char *bytes)
+{
+	struct cap_cb *cc = (struct cap_cb *)user;
+
+	cc->cb(cc->arg, bytes, h->caplen);
+}
+
+int cap_recv(struct cap *c, int max, cap_frame_cb cb, void *arg,
+	     char *err, size_t errlen)
+{
+	struct cap_cb cc = { cb, arg };
+	int n = pcap_dispatch(c->p, max, cap_trampoline, (u_char *)&cc);
+
+	if (n == PCAP_ERROR) {
+		snprintf(err, errlen, "pcap_dispatch: %s", pcap_geterr(c->p));
+		return -1;
+	}
+	return n < 0 ? 0 : n;	/* PCAP_ERROR_BREAK: nothing handled */
+}
+
+int cap_send(struct cap *c, const uint8_t *frame, size_t len,
+	     char *err, size_t errlen)
+{
+	if (pcap_inject(c->p, frame, len) == PCAP_ERROR) {
+		snprintf(err, errlen, "pcap_inject: %s", pcap_geterr(c->p));
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t cap_kernel_drops(struct cap *c)
+{
+	struct pcap_stat ps;
+
+	if (pcap_stats(c->p, &ps) == -1)
+		return 0;
+	return ps.ps_drop;
+}

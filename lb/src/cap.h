@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet I/O (L2) over libpcap: the only file that includes <pcap.h>.
+ * Capture is inbound only, so lbd never reads back what it injects, in
+ * immediate mode (no batching delay) and non-blocking.
+ */
+#ifndef LB_CAP_H
+#define LB_CAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cap;
+
+/* Called for each captured frame; <frame> is valid only during the call. */
+typedef void (*cap_frame_cb)(void *arg, const uint8_t *frame, size_t len);
+
+/*
+ * Opens <ifname> for capture of frames matching the BPF program <filter>
+ * (tcpdump syntax) and for injection. <snaplen> bounds a captured frame.
+ * Returns NULL with a message in <err> on failure.
+ */
+struct cap *cap_open(const char *ifname, const char *filter, int snaplen,
+		     char *err, size_t errlen);
+
+/* Closes <c>. Accepts NULL. */
+void cap_close(struct cap *c);
+
+/* A descriptor to poll for readability. */
+int cap_fd(const struct cap *c);
+
+/*
+ * Delivers up to <max> waiting frames to <cb>. Tri-state: >0 frames handled,
+ * 0 nothing waiting, <0 error (message in <err>).
+ */
+int cap_recv(struct cap *c, int max, cap_frame_cb cb, void *arg,
+	     char *err, size_t errlen);
+
+/* Sends one frame. Returns 0, or -1 with a message in <err>. */
+int cap_send(struct cap *c, const uint8_t *frame, size_t len,
+	     char *err, size_t errlen);
+
+/* Frames the kernel dropped because lbd did not read fast enough. */
+uint64_t cap_kernel_drops(struct cap *c);
+
+#endif /* LB_CAP_H */
