@@ -88,9 +88,17 @@ void conn_timeouts_default(struct conn_timeouts *t);
 
 /*
  * Allocates a table for <capacity> flows (1 .. 2^24), of which at most
- * <half_open_max> may be half-open (SYN_RECV) at once. <seed> keys the hash
- * (pass a random value). <t> is copied. Returns NULL on a bad argument or when
- * memory is short.
+ * <half_open_max> (>= 1; more than <capacity> acts as <capacity>) may be
+ * half-open (SYN_RECV) at once. <seed> keys the hash (pass a random value).
+ * <t> is copied; each timeout must be at most 2^30 ms. All memory is allocated
+ * and touched here. Returns NULL on a bad argument (including <t> NULL) or
+ * when memory is short.
+ *
+ * Time: every <now> below is in ms on one uint32 clock that may wrap but must
+ * not go backwards between calls, and conn_expire() must run at least once a
+ * day. A flow expires no earlier than its state's timeout after the <now> of
+ * its last conn_new()/conn_update(), and at most 1/64 of that timeout later
+ * (expiries are rounded up so that busy flows rarely move in the expiry lists).
  */
 struct conn_tab *conn_tab_new(uint32_t capacity, uint32_t half_open_max,
 			      const struct conn_timeouts *t, uint32_t seed);
@@ -125,23 +133,41 @@ struct conn *conn_new(struct conn_tab *tab, const struct flow_key *k,
 /*
  * Runs one segment with TCP flags <tcp_flags> (CONN_TCP_*) travelling in <dir>
  * through the state table, and re-arms the timeout from <now>. For UDP flows
- * <tcp_flags> is ignored. Returns the state before the update.
+ * <tcp_flags> is ignored. Entering SYN_RECV counts the flow as half-open again
+ * (it is never refused here), leaving it uncounts it. Returns the state before
+ * the update.
  */
 enum conn_state conn_update(struct conn_tab *tab, struct conn *cp,
 			    enum conn_dir dir, uint8_t tcp_flags, uint32_t now);
 
-/* Removes <cp> from the table at once (port reuse, dead real server). */
+/*
+ * The pure TCP state table: the state after a segment with <tcp_flags> in <dir>
+ * hits a flow in state <s>. RST beats SYN beats FIN beats ACK; a segment with
+ * none of them, CONN_S_UDP and out-of-range arguments leave <s> unchanged.
+ */
+enum conn_state conn_tcp_next_state(enum conn_state s, enum conn_dir dir,
+				    uint8_t tcp_flags);
+
+/*
+ * Removes <cp> from the table at once (port reuse, dead real server); <cp> is
+ * invalid afterwards. A slot that is already free is ignored.
+ */
 void conn_del(struct conn_tab *tab, struct conn *cp);
 
 /*
  * Removes at most <budget> flows whose timeout is due at <now>, calling <cb>
- * (may be NULL) for each. Cost is O(removed), never a scan of the table.
- * Returns how many were removed.
+ * (may be NULL) once for each, after it left the hashes and before its slot is
+ * reused; <cb> must not add or remove flows. Cost is O(removed + states),
+ * never a scan of the table. Returns how many were removed.
  */
 size_t conn_expire(struct conn_tab *tab, uint32_t now, size_t budget,
 		   conn_expire_cb cb, void *arg);
 
-/* True when a new SYN for <cp>'s tuple should start a fresh flow (TIME_WAIT, CLOSE). */
+/*
+ * True when a new SYN for <cp>'s tuple should start a fresh flow: a TCP flow in
+ * TIME_WAIT or CLOSE, or a DR flow in FIN_WAIT (where input-only flows end).
+ * Always false for UDP.
+ */
 bool conn_is_reusable(const struct conn *cp);
 
 /* Live flows, half-open flows and capacity. */
