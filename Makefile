@@ -17,7 +17,7 @@ WERROR ?= 1
 V ?= 0
 FUZZ_SECONDS ?= 30
 
-LB_PKGS = libpcap libnl-3.0 libnl-route-3.0
+LB_PKGS = libpcap libnl-3.0 libnl-route-3.0 libevent
 BACKEND_PKGS = hiredis libevent
 TEST_PKGS = cmocka
 
@@ -114,9 +114,13 @@ backend: $(BACKEND_PROGS)
 unit: $(UNIT_TESTS)
 
 # --- compile and link -----------------------------------------------------
+# Each component sees its own headers (lb and backend both have a log.h).
+$(BUILD)/lb/%.o: INC = -iquote lb/src -iquote lb/tests/unit
+$(BUILD)/backend/%.o: INC = -iquote backend/src -iquote backend/tests/unit
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(FINAL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(INC) $(FINAL_CFLAGS) -c -o $@ $<
 
 $(BINDIR)/lbd: $(call obj,lb/src/main.c) $(LB_CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -153,6 +157,9 @@ $(BUILD)/fuzz/backend_%: $(BUILD)/backend/fuzz/%.o $(BACKEND_CORE_OBJS)
 $(BUILD)/bench/lb_%: $(BUILD)/lb/bench/%.o $(call obj,$(LB_TEST_SUPPORT)) $(LB_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(LB_LIBS)
+
+# Objects are never "intermediate": keep them for incremental builds.
+.SECONDARY:
 
 -include $(patsubst %.c,$(BUILD)/%.d,$(ALL_SRCS))
 
