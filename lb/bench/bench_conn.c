@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "../src/conn.h"
+#include "conn.h"
 
 #define CAPACITY	1048576u
 #define FLOWS		1000000u

@@ -20,6 +20,9 @@ void log_init(const char *prog, int verbose)
 }
 
 static void log_line(const char *level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void log_line(const char *level, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	char stamp[32];

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/conn.h"
+#include "conn.h"
 
 #define S(x) CONN_S_##x
 
