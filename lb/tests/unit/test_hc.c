@@ -27,7 +27,7 @@
 
 #include <event2/event.h>
 
-#include "../../src/hc.h"
+#include "hc.h"
 
 /* Slack for ASan builds and loaded CI machines. */
 #define SLACK_US	150000u

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "../../src/hcsm.h"
+#include "hcsm.h"
 
 #define T0	1000000u	/* fake clock start, ms */
 
