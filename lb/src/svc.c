@@ -51,7 +51,7 @@ bool svc_is_vip(const struct svc_table *t, __be32 addr)
 
 uint32_t svc_rs_weight(const struct svc_rs *rs)
 {
-	return rs->up ? rs->weight : 0;
+	return rs->up && rs->has_mac ? rs->weight : 0;
 }
 
 bool svc_rs_is_dest(const struct svc_rs *rs)
@@ -79,6 +79,7 @@ void svc_table_free(struct svc_table *t)
 		free(t->svc[i].sd);
 	}
 	free(t->svc);
+	free(t->drain);
 	free(t);
 }
 
@@ -98,8 +99,21 @@ static void add_hash(struct svc_table *t, uint16_t idx)
 	t->hash[h] = (uint16_t)(idx + 1);
 }
 
+static int claim_slot(struct svc_table *t, struct svc_rs *rs, char *err,
+		      size_t errlen)
+{
+	if (rs->slot >= SVC_SLOTS || t->slot[rs->slot]) {
+		snprintf(err, errlen, "real server slot %u claimed twice", rs->slot);
+		return -1;
+	}
+	t->slot[rs->slot] = rs;
+	return 0;
+}
+
 static int build_svc(struct svc_table *t, const struct cfg_svc *cs,
-		     uint16_t idx, uint16_t *slot, char *err, size_t errlen)
+		     uint16_t idx, const struct svc_ref *svc_ref,
+		     const struct svc_ref *rs_refs, uint16_t *next_slot,
+		     char *err, size_t errlen)
 {
 	struct svc *s = &t->svc[idx];
 	size_t i;
@@ -108,9 +122,9 @@ static int build_svc(struct svc_table *t, const struct cfg_svc *cs,
 	s->vport = cs->vport;
 	s->proto = cs->proto;
 	s->fwd = (uint8_t)cs->fwd;
-	s->idx = idx;
+	s->idx = svc_ref ? svc_ref->slot : idx;
 	s->sched = sched_find(cs->sched);
-	if (!s->sched) {
+	if (!s->sched || s->idx >= CFG_SVC_MAX) {
 		snprintf(err, errlen, "line %u: unknown scheduler '%s'",
 			 cs->line, cs->sched);
 		return -1;
@@ -129,29 +143,43 @@ static int build_svc(struct svc_table *t, const struct cfg_svc *cs,
 		rs->port = cs->rs[i].port;
 		rs->weight = cs->rs[i].weight;
 		rs->inhibit = cs->rs[i].inhibit_on_failure;
-		rs->up = true;
-		rs->svc = idx;
-		rs->slot = (*slot)++;
-		rs->gen = 1;
+		rs->svc = s->idx;
 		rs->via = LB_PORT_EXT;
-		t->slot[rs->slot] = rs;
+		if (rs_refs) {
+			rs->slot = rs_refs[*next_slot].slot;
+			rs->gen = rs_refs[*next_slot].gen;
+			rs->up = rs_refs[*next_slot].up;
+		} else {
+			rs->slot = *next_slot;
+			rs->gen = 1;
+			rs->up = true;
+		}
+		(*next_slot)++;
+		if (claim_slot(t, rs, err, errlen))
+			return -1;
 	}
+	/* MACs come later; svc_table_ready() brings them into the weights. */
+	for (i = 0; i < s->n_rs; i++)
+		s->sd[i].weight = s->rs[i].up ? s->rs[i].weight : 0;
 	s->sched->init(&s->st, s->sd, s->n_rs);
-	svc_sched_reset(s);
 	add_vip(t, s->vaddr);
 	add_hash(t, idx);
 	return 0;
 }
 
-struct svc_table *svc_table_build(const struct cfg *c, char *err, size_t errlen)
+struct svc_table *svc_table_rebuild(const struct cfg *c,
+				    const struct svc_ref *svc_refs,
+				    const struct svc_ref *rs_refs,
+				    const struct svc_rs *drain, uint16_t n_drain,
+				    char *err, size_t errlen)
 {
 	struct svc_table *t;
-	uint16_t slot = 0;
-	size_t i, n_rs = 0;
+	uint16_t next_slot = 0, i;
+	size_t n_rs = 0;
 
 	for (i = 0; i < c->n_svc; i++)
 		n_rs += c->svc[i].n_rs;
-	if (c->n_svc > CFG_SVC_MAX || n_rs > SVC_SLOTS) {
+	if (c->n_svc > CFG_SVC_MAX || n_rs + n_drain > SVC_SLOTS) {
 		snprintf(err, errlen, "too many services or real servers");
 		return NULL;
 	}
@@ -159,12 +187,23 @@ struct svc_table *svc_table_build(const struct cfg *c, char *err, size_t errlen)
 	if (!t)
 		goto err_nomem;
 	t->svc = calloc(c->n_svc ? c->n_svc : 1, sizeof(*t->svc));
-	if (!t->svc)
+	t->drain = calloc(n_drain ? n_drain : 1, sizeof(*t->drain));
+	if (!t->svc || !t->drain)
 		goto err_free;
 	t->expire_nodest_conn = c->expire_nodest_conn;
 	for (i = 0; i < c->n_svc; i++) {
 		t->n_svc = (uint16_t)(i + 1);
-		if (build_svc(t, &c->svc[i], (uint16_t)i, &slot, err, errlen))
+		if (build_svc(t, &c->svc[i], i, svc_refs ? &svc_refs[i] : NULL,
+			      rs_refs, &next_slot, err, errlen))
+			goto err_free_quiet;
+	}
+	/* A draining server takes no new flows: it is in no service. */
+	for (i = 0; i < n_drain; i++) {
+		t->drain[i] = drain[i];
+		t->drain[i].up = false;
+		t->drain[i].inhibit = true;
+		t->n_drain = (uint16_t)(i + 1);
+		if (claim_slot(t, &t->drain[i], err, errlen))
 			goto err_free_quiet;
 	}
 	return t;
@@ -177,6 +216,19 @@ err_nomem:
 err_free_quiet:
 	svc_table_free(t);
 	return NULL;
+}
+
+struct svc_table *svc_table_build(const struct cfg *c, char *err, size_t errlen)
+{
+	return svc_table_rebuild(c, NULL, NULL, NULL, 0, err, errlen);
+}
+
+void svc_table_ready(struct svc_table *t)
+{
+	uint16_t i;
+
+	for (i = 0; i < t->n_svc; i++)
+		svc_sched_reset(&t->svc[i]);
 }
 
 struct svc_table *svc_pub_set(struct svc_pub *pub, struct svc_table *t)

@@ -33,7 +33,7 @@ struct svc_rs {
 	__be16 port;		/* network order */
 	uint16_t slot;		/* index in svc_table.slot[], stable for its life */
 	uint16_t gen;		/* bumped when a slot is reused */
-	uint16_t svc;		/* index of its service in svc_table.svc[] */
+	uint16_t svc;		/* its service's counter slot (svc.idx) */
 	uint32_t weight;	/* configured weight */
 	bool up;		/* health: up (true until a checker says down) */
 	bool inhibit;		/* when down: weight 0, but still a destination */
@@ -47,7 +47,7 @@ struct svc {
 	__be16 vport;		/* network order */
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t fwd;		/* enum lb_fwd */
-	uint16_t idx;		/* index in svc_table.svc[] and counters */
+	uint16_t idx;		/* counter slot, stable across tables */
 	const struct sched_ops *sched;
 	struct sched_state st;	/* datapath-owned after publication */
 	struct sched_dest *sd;	/* n_rs entries, datapath-owned, parallel to rs */
@@ -59,7 +59,9 @@ struct svc_table {
 	uint64_t gen;		/* publication number, set by svc_pub_set() */
 	struct svc *svc;	/* n_svc entries */
 	uint16_t n_svc;
-	struct svc_rs *slot[SVC_SLOTS];	/* slot -> real server, or NULL */
+	struct svc_rs *drain;	/* n_drain removed real servers whose flows live on */
+	uint16_t n_drain;
+	struct svc_rs *slot[SVC_SLOTS];	/* slot -> real server (or drain), or NULL */
 	__be32 vip[CFG_SVC_MAX];	/* distinct VIPs, network order */
 	uint16_t n_vip;
 	struct svc_port port[LB_PORT_MAX];
@@ -70,12 +72,45 @@ struct svc_table {
 };
 
 /*
- * Builds a table from the validated config <c>: services in file order, real
- * servers in slots numbered in file order (generation 1), all up, no MACs or
- * ports yet. Returns NULL with a message in <err> when memory is short or a
+ * How the control plane names services and real servers across tables, so
+ * that flows and counters keep pointing at the same thing: one entry per
+ * service (svc_slot) and one per real server (the rest), in config order.
+ */
+struct svc_ref {
+	uint16_t slot;		/* counter slot (service) or rs slot */
+	uint16_t gen;		/* rs: generation of the slot */
+	bool up;		/* rs: health */
+};
+
+/*
+ * Builds a table from the validated config <c> for a first start: services
+ * take counter slots and real servers take rs slots in config order,
+ * generation 1, all up. Schedulers count every real server that is up; ports
+ * and MACs are left for the caller, who calls svc_table_ready() once they are
+ * filled. Returns NULL with a message in <err> when memory is short or a
  * scheduler is unknown.
  */
 struct svc_table *svc_table_build(const struct cfg *c, char *err, size_t errlen);
+
+/*
+ * As svc_table_build(), but with the control plane's names: <svc_refs> has
+ * c->n_svc entries and <rs_refs> one per real server in config order.
+ * <drain> (<n_drain> entries, may be NULL when 0) are removed real servers
+ * whose flows must still reach them: they keep their slots but take no new
+ * flows. Also fails when two entries claim one slot.
+ */
+struct svc_table *svc_table_rebuild(const struct cfg *c,
+				    const struct svc_ref *svc_refs,
+				    const struct svc_ref *rs_refs,
+				    const struct svc_rs *drain, uint16_t n_drain,
+				    char *err, size_t errlen);
+
+/*
+ * Recomputes every scheduler from the final health and MAC state (a real
+ * server whose next hop MAC is unknown takes no new flows): call before
+ * publishing.
+ */
+void svc_table_ready(struct svc_table *t);
 
 /* Frees <t>. Accepts NULL. */
 void svc_table_free(struct svc_table *t);
@@ -87,7 +122,7 @@ struct svc *svc_lookup(const struct svc_table *t, __be32 vaddr, __be16 vport,
 /* True when <addr> (network order) is one of the table's VIPs. */
 bool svc_is_vip(const struct svc_table *t, __be32 addr);
 
-/* The weight <rs> offers new flows: 0 when it is down. */
+/* The weight <rs> offers new flows: 0 when it is down or has no next hop MAC. */
 uint32_t svc_rs_weight(const struct svc_rs *rs);
 
 /*
@@ -96,7 +131,7 @@ uint32_t svc_rs_weight(const struct svc_rs *rs);
  */
 bool svc_rs_is_dest(const struct svc_rs *rs);
 
-/* Recomputes <s>'s scheduler weights from its real servers and calls update(). */
+/* Recomputes <s>'s scheduler weights (svc_rs_weight()) and calls update(). */
 void svc_sched_reset(struct svc *s);
 
 /*
