@@ -674,3 +674,23 @@ void conn_walk(const struct conn_tab *tab,
 		     idx = tab->conns[idx - 1].lru_next)
 			fn(arg, &tab->conns[idx - 1]);
 }
+
+void conn_dump_step(const struct conn_tab *tab, struct conn_dump *d,
+		    uint32_t now, uint32_t budget)
+{
+	uint32_t end = d->next + budget;
+
+	if (end > tab->capacity || end < d->next)
+		end = tab->capacity;
+	for (; d->next < end; d->next++) {
+		const struct conn *cp = &tab->conns[d->next];
+
+		if ((cp->flags & CONN_F_LIVE) && d->n < d->cap)
+			d->buf[d->n++] = *cp;
+	}
+	if (d->next >= tab->capacity) {
+		d->now = now;
+		atomic_store_explicit(&d->state, CONN_DUMP_DONE,
+				      memory_order_release);
+	}
+}

@@ -9,6 +9,8 @@
 #ifndef LB_CONN_H
 #define LB_CONN_H
 
+#include <stdatomic.h>
+
 #include "types.h"
 
 /* TCP states as IPVS names them (ip_vs_proto_tcp.c), plus one for UDP. */
@@ -187,5 +189,34 @@ const char *conn_state_name(enum conn_state s);
  */
 void conn_walk(const struct conn_tab *tab,
 	       void (*fn)(void *arg, const struct conn *cp), void *arg);
+
+/*
+ * A copy of the table for listing (lbctl -L -c), made by the datapath in
+ * slices between batches so it never reads memory the datapath writes.
+ * The asker fills buf/cap, sets state to CONN_DUMP_ASKED (release) and waits
+ * for CONN_DUMP_DONE (acquire); the datapath calls conn_dump_step() while the
+ * state is ASKED.
+ */
+enum conn_dump_state {
+	CONN_DUMP_IDLE = 0,
+	CONN_DUMP_ASKED,
+	CONN_DUMP_DONE,
+};
+
+struct conn_dump {
+	_Atomic int state;	/* enum conn_dump_state */
+	struct conn *buf;	/* cap entries, owned by the asker */
+	uint32_t cap;
+	uint32_t n;		/* out: entries copied (at most cap) */
+	uint32_t next;		/* datapath's cursor; the asker sets it to 0 */
+	uint32_t now;		/* out: the datapath's clock when it finished */
+};
+
+/*
+ * Copies the live flows of slots [d->next, d->next + <budget>) into d->buf and
+ * moves the cursor; at the end of the table records <now> and publishes DONE.
+ */
+void conn_dump_step(const struct conn_tab *tab, struct conn_dump *d,
+		    uint32_t now, uint32_t budget);
 
 #endif /* LB_CONN_H */

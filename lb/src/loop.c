@@ -6,7 +6,9 @@
  * batches, acknowledging it afterwards so the control plane may free the old.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
+#include <signal.h>
 #include <time.h>
 
 #include "loop.h"
@@ -14,6 +16,7 @@
 #define LOOP_BATCH		256
 #define LOOP_POLL_MS		50
 #define LOOP_EXPIRE_BUDGET	4096
+#define LOOP_DUMP_BUDGET	65536	/* slots copied per batch for a listing */
 
 uint32_t loop_now_ms(void)
 {
@@ -50,9 +53,13 @@ void *loop_datapath(void *arg)
 	struct pollfd pfd[LB_PORT_MAX];
 	enum lb_port which[LB_PORT_MAX];
 	char err[256];
+	sigset_t all;
 	nfds_t n = 0;
 	int p;
 
+	/* Signals are the control thread's business. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (p = 0; p < LB_PORT_MAX; p++) {
 		if (!l->cap[p])
 			continue;
@@ -78,6 +85,9 @@ void *loop_datapath(void *arg)
 		}
 		svc_pub_ack(l->pub, b.t);
 		dp_expire(l->dp, b.now, LOOP_EXPIRE_BUDGET);
+		if (atomic_load_explicit(&l->dump.state, memory_order_acquire) ==
+		    CONN_DUMP_ASKED)
+			conn_dump_step(l->dp->ct, &l->dump, b.now, LOOP_DUMP_BUDGET);
 	}
 	return NULL;
 }

@@ -21,6 +21,7 @@ struct loop {
 	struct cap *cap[LB_PORT_MAX];	/* NULL for an unused port */
 	atomic_bool stop;		/* set by the control thread */
 	_Atomic uint64_t tx_errors;	/* injections that failed */
+	struct conn_dump dump;		/* lbctl -L -c, answered between batches */
 	uint8_t scratch[LOOP_FRAME_MAX];
 };
 
