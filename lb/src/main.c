@@ -17,13 +17,21 @@
 #include <unistd.h>
 
 #include "arp.h"
+#include <event2/event.h>
+
 #include "cap.h"
 #include "cfg.h"
 #include "conn.h"
+#include "ctl.h"
+#include "ctl_proto.h"
 #include "dp.h"
+#include "hc.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "model.h"
 #include "netif.h"
+#include "stats.h"
 #include "svc.h"
 #include "topo.h"
 
@@ -35,6 +43,8 @@ struct opts {
 	const char *file;
 	const char *ext_if;
 	const char *int_if;
+	const char *sock;	/* control socket path */
+	const char *metrics;	/* ADDR:PORT, or NULL: off */
 	bool test_only;
 	int verbose;
 };
@@ -42,12 +52,17 @@ struct opts {
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: lbd -f FILE [-t] [-i IFACE] [-I INSIDE_IFACE] [-v]\n"
+		"usage: lbd -f FILE [-t] [-i IFACE] [-I INSIDE_IFACE] [-s SOCKET]\n"
+		"           [-m [ADDR:]PORT] [-v]\n"
 		"  -f FILE   keepalived-style configuration (LVS subset)\n"
 		"  -t        check the configuration and exit 0 (ok) or 1\n"
 		"  -i IFACE  interface that carries the VIPs (default: by route)\n"
 		"  -I IFACE  interface towards NAT real servers (default: by route)\n"
-		"  -v        debug logging\n");
+		"  -s PATH   control socket for lbctl (default " CTL_SOCKET_PATH ")\n"
+		"  -m ADDR   Prometheus metrics at http://ADDR/metrics (default off;\n"
+		"            a bare PORT listens on 127.0.0.1)\n"
+		"  -v        debug logging\n"
+		"signals: TERM/INT stop, HUP reloads FILE, USR1 prints counters\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -55,12 +70,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt(argc, argv, "f:ti:I:vh")) != -1) {
+	o->sock = CTL_SOCKET_PATH;
+	while ((c = getopt(argc, argv, "f:ti:I:s:m:vh")) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 't': o->test_only = true; break;
 		case 'i': o->ext_if = optarg; break;
 		case 'I': o->int_if = optarg; break;
+		case 's': o->sock = optarg; break;
+		case 'm': o->metrics = optarg; break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -159,6 +177,7 @@ static void warn_offloads(const struct topo *tp)
 	}
 }
 
+/* <tp> names the interfaces; NULL after start, when they are known by index. */
 static void log_table(const struct svc_table *t, const struct topo *tp)
 {
 	char v[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
@@ -179,7 +198,8 @@ static void log_table(const struct svc_table *t, const struct topo *tp)
 			inet_ntop(AF_INET, &rs->addr, r, sizeof(r));
 			log_info("  -> %s:%u weight %u via %s mac %02x:%02x:%02x:%02x:%02x:%02x%s",
 				 r, ntohs(rs->port), rs->weight,
-				 tp->port[rs->via].name, m[0], m[1], m[2], m[3],
+				 tp ? tp->port[rs->via].name : (rs->via ? "inside" : "outside"),
+				 m[0], m[1], m[2], m[3],
 				 m[4], m[5], rs->has_mac ? "" : " (unresolved)");
 		}
 	}
@@ -282,46 +302,166 @@ static void announce_vips(struct loop *l, const struct svc_table *t)
 		}
 }
 
-/*
- * The control thread's wait: signals are blocked in every thread and taken
- * here synchronously, so no handler ever runs inside the datapath.
- */
-static void control_loop(struct loop *l, const struct svc_table *t,
-			 const sigset_t *sigs)
+/* Everything the control thread's callbacks need. */
+struct control {
+	struct event_base *base;
+	struct loop *l;
+	struct model *model;
+	struct stats stats;
+	struct hc *hc;
+	const char *file;
+	uint64_t drops_seen;
+};
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
-	struct timespec tick = { 1, 0 };
-	uint64_t drops_seen = 0;
-	int sig;
+	struct control *cs = arg;
 
-	for (;;) {
-		sig = sigtimedwait(sigs, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("signal %d: stopping", sig);
-			return;
-		}
-		if (sig == SIGUSR1)
-			print_counters(l, t);
-		if (sig == SIGHUP)
-			log_warn("SIGHUP: reload is not supported yet; "
-				 "configuration unchanged");
-		if (sig == -1 && errno != EAGAIN && errno != EINTR) {
-			log_warn("sigtimedwait: %s", strerror(errno));
-			return;
-		}
-		if (l->cap[LB_PORT_EXT]) {
-			uint64_t d = cap_kernel_drops(l->cap[LB_PORT_EXT]);
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(cs->base);
+}
 
-			if (d > drops_seen)
-				log_warn("kernel dropped %llu captured frames",
-					 (unsigned long long)(d - drops_seen));
-			drops_seen = d;
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct control *cs = arg;
+
+	(void)sig;
+	(void)what;
+	print_counters(cs->l, model_table(cs->model));
+}
+
+/* SIGHUP: the new file is validated and bound whole, or nothing changes. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct control *cs = arg;
+	struct cfg *c;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	c = load_cfg(cs->file);
+	if (!c) {
+		log_warn("reload failed: keeping the running configuration");
+		return;
+	}
+	if (model_apply(cs->model, c, err, sizeof(err))) {
+		log_warn("reload failed: %s; keeping the running configuration",
+			 err);
+		cfg_free(c);
+		return;
+	}
+	log_info("reloaded %s", cs->file);
+	log_table(model_table(cs->model), NULL);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *cs = arg;
+	struct cap *ext = cs->l->cap[LB_PORT_EXT];
+
+	(void)fd;
+	(void)what;
+	model_tick(cs->model);
+	stats_tick(&cs->stats, &cs->l->dp->st, loop_now_ms());
+	if (ext) {
+		uint64_t d = cap_kernel_drops(ext);
+
+		if (d > cs->drops_seen)
+			log_warn("kernel dropped %llu captured frames",
+				 (unsigned long long)(d - cs->drops_seen));
+		cs->drops_seen = d;
+	}
+}
+
+/* One line per health transition, then a new table. */
+static void on_health(void *arg, const struct hc_event *ev)
+{
+	struct control *cs = arg;
+	const struct svc_table *t = model_table(cs->model);
+	const struct svc_rs *rs = ev->id < SVC_SLOTS ? t->slot[ev->id] : NULL;
+	char r[INET_ADDRSTRLEN] = "?";
+
+	if (rs)
+		inet_ntop(AF_INET, &rs->addr, r, sizeof(r));
+	log_info("real server %s:%u %s -> %s: %s (%.1f ms)%s", r,
+		 rs ? ntohs(rs->port) : 0, ev->up ? "down" : "up",
+		 ev->up ? "up" : "down", ev->detail, ev->latency_us / 1000.0,
+		 !ev->up && ev->inhibit_on_failure ? ", weight 0" : "");
+	model_set_health(cs->model, (uint16_t)ev->id, ev->up);
+}
+
+static int add_signal(struct event_base *base, int sig, event_callback_fn fn,
+		      void *arg, struct event **ev)
+{
+	*ev = evsignal_new(base, sig, fn, arg);
+	return *ev && evsignal_add(*ev, NULL) == 0 ? 0 : -1;
+}
+
+/*
+ * The control thread: health checks, the lbctl socket, metrics, reloads,
+ * housekeeping, on one libevent loop. Returns when told to stop.
+ */
+static int control_run(struct control *cs, const struct opts *o,
+		       const struct dp_conf *dc)
+{
+	struct timeval second = { 1, 0 };
+	struct event *sigs[4] = { 0 }, *tick = NULL;
+	struct ctl *ctl = NULL;
+	struct metrics *mx = NULL;
+	char err[512];
+	int rc = -1;
+	size_t i;
+
+	if (add_signal(cs->base, SIGTERM, on_stop, cs, &sigs[0]) ||
+	    add_signal(cs->base, SIGINT, on_stop, cs, &sigs[1]) ||
+	    add_signal(cs->base, SIGUSR1, on_usr1, cs, &sigs[2]) ||
+	    add_signal(cs->base, SIGHUP, on_hup, cs, &sigs[3])) {
+		log_warn("cannot install signal handlers");
+		goto out;
+	}
+	tick = event_new(cs->base, -1, EV_PERSIST, on_tick, cs);
+	if (!tick || event_add(tick, &second)) {
+		log_warn("cannot start the control timer");
+		goto out;
+	}
+	ctl = ctl_new(&(struct ctl_env){
+			.base = cs->base, .model = cs->model, .stats = &cs->stats,
+			.st = &cs->l->dp->st, .hc = cs->hc, .dump = &cs->l->dump,
+			.conn_max = dc->conn_max, .path = o->sock },
+		      err, sizeof(err));
+	if (!ctl) {
+		log_warn("%s", err);
+		goto out;
+	}
+	if (o->metrics) {
+		mx = metrics_new(&(struct metrics_env){
+				.base = cs->base, .model = cs->model,
+				.stats = &cs->stats, .st = &cs->l->dp->st,
+				.hc = cs->hc, .tx_errors = &cs->l->tx_errors,
+				.conn_max = dc->conn_max },
+				 o->metrics, err, sizeof(err));
+		if (!mx) {
+			log_warn("%s", err);
+			goto out;
 		}
 	}
+	rc = event_base_dispatch(cs->base) == -1 ? -1 : 0;
+out:
+	metrics_free(mx);
+	ctl_free(ctl);
+	if (tick)
+		event_free(tick);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	static struct loop l;
+	static struct control cs;
 	char err[512];
 	struct svc_pub pub = { 0 };
 	struct netif *nif = NULL;
@@ -331,7 +471,7 @@ int main(int argc, char **argv)
 	struct topo tp;
 	struct opts o;
 	pthread_t dp_thread;
-	sigset_t sigs;
+	bool running = false;
 	int rc = 1, p;
 
 	if (parse_opts(argc, argv, &o)) {
@@ -361,6 +501,7 @@ int main(int argc, char **argv)
 	if (open_caps(&l, t, &tp))
 		goto out_caps;
 	topo_resolve(nif, t, &tp, l.cap, ARP_WAIT_MS);
+	svc_table_ready(t);
 	log_table(t, &tp);
 
 	dp_conf_from(c, &dc);
@@ -373,28 +514,55 @@ int main(int argc, char **argv)
 	l.pub = &pub;
 	svc_pub_set(&pub, t);
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
-	    pthread_create(&dp_thread, NULL, loop_datapath, &l) != 0) {
-		log_warn("cannot start the datapath thread");
+	cs.base = event_base_new();
+	cs.l = &l;
+	cs.file = o.file;
+	stats_init(&cs.stats);
+	if (!cs.base) {
+		log_warn("cannot create the control loop");
 		goto out_dp;
 	}
-	announce_vips(&l, t);
-	log_info("forwarding on %s%s%s; %u flows max",
-		 tp.port[LB_PORT_EXT].name,
-		 t->port[LB_PORT_INT].present ? " and " : "",
-		 t->port[LB_PORT_INT].present ? tp.port[LB_PORT_INT].name : "",
-		 dc.conn_max);
-	control_loop(&l, t, &sigs);
-	atomic_store(&l.stop, true);
-	pthread_join(dp_thread, NULL);
-	print_counters(&l, t);
-	rc = 0;
+	cs.hc = hc_new(cs.base, on_health, &cs, dc.seed);
+	if (!cs.hc) {
+		log_warn("out of memory");
+		goto out_control;
+	}
+	cs.model = model_new(&(struct model_env){
+			.pub = &pub, .nif = nif, .st = &l.dp->st, .hc = cs.hc,
+			.ext_name = tp.port[LB_PORT_EXT].name,
+			.int_name = t->port[LB_PORT_INT].present ?
+				    tp.port[LB_PORT_INT].name : NULL },
+			     c, t);
+	if (!cs.model) {
+		log_warn("out of memory");
+		goto out_control;
+	}
+	c = NULL;	/* the model owns the config and the table now */
+	t = NULL;
+	if (pthread_create(&dp_thread, NULL, loop_datapath, &l) != 0) {
+		log_warn("cannot start the datapath thread");
+		goto out_control;
+	}
+	running = true;
+	announce_vips(&l, model_table(cs.model));
+	log_info("forwarding on %s%s%s; %u flows max; control socket %s",
+		 tp.port[LB_PORT_EXT].name, tp.port[LB_PORT_INT].ifindex ? " and " : "",
+		 tp.port[LB_PORT_INT].ifindex ? tp.port[LB_PORT_INT].name : "",
+		 dc.conn_max, o.sock);
+	rc = control_run(&cs, &o, &dc) ? 1 : 0;
 
+out_control:
+	if (running) {
+		atomic_store(&l.stop, true);
+		pthread_join(dp_thread, NULL);
+		print_counters(&l, model_table(cs.model));
+	}
+	model_free(cs.model);	/* frees the config; the table is pub's */
+	hc_free(cs.hc);
+	if (cs.base)
+		event_base_free(cs.base);
+	if (!t)
+		t = svc_pub_get(&pub);
 out_dp:
 	dp_free(l.dp);
 out_caps:
