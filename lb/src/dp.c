@@ -278,7 +278,8 @@ static bool flow_is_stale(const struct svc_table *t, const struct conn *cp,
 }
 
 static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
-				  enum lb_port in, const uint8_t *f, size_t len,
+				  struct svc *s, enum lb_port in,
+				  const uint8_t *f, size_t len,
 				  const struct pkt *p, uint32_t now,
 				  struct dp_tx *tx)
 {
@@ -286,13 +287,10 @@ static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
 		.caddr = p->saddr, .vaddr = p->daddr,
 		.cport = p->sport, .vport = p->dport, .proto = p->proto,
 	};
-	struct svc *s = svc_lookup(t, p->daddr, p->dport, p->proto);
 	struct svc_rs *rs;
 	struct conn *cp;
 	enum lb_drop why;
 
-	if (!s)
-		return reject(dp, tx, LB_DROP_NO_SERVICE);
 	if (p->ttl <= 1)
 		return reject(dp, tx, LB_DROP_TTL);
 	cp = conn_lookup_in(dp->ct, &k);
@@ -370,10 +368,11 @@ static enum lb_verdict dp_to_vip(struct dp *dp, struct svc_table *t,
 {
 	size_t n;
 
+	(void)now;
 	switch (p->proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		return dp_flow_in(dp, t, in, f, len, p, now, tx);
+		return reject(dp, tx, LB_DROP_NO_SERVICE);	/* no such port */
 	case IPPROTO_ICMP:
 		if (p->icmp_type == PKT_ICMP_ECHO) {
 			n = icmp_echo_reply(tx->buf, tx->cap, f, p);
@@ -463,6 +462,13 @@ enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 		return reject(dp, tx, why);
 	if (p.kind == PKT_K_ARP)
 		return dp_arp(dp, t, in, f, &p, tx);
+	/* The common case first: a hash probe finds the service and the VIP. */
+	if (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP) {
+		struct svc *s = svc_lookup(t, p.daddr, p.dport, p.proto);
+
+		if (s)
+			return dp_flow_in(dp, t, s, in, f, len, &p, now, tx);
+	}
 	if (svc_is_vip(t, p.daddr))
 		return dp_to_vip(dp, t, in, f, len, &p, now, tx);
 	return dp_from_rs(dp, t, in, f, len, &p, now, tx);

@@ -66,9 +66,11 @@ struct pkt {
 /*
  * Parses the <len>-byte frame at <frame> into <p>. Returns true when the frame
  * is a well-formed ARP or IPv4 frame; otherwise returns false with *<why> set
- * (TRUNCATED, NOT_IPV4, BAD_IHL, BAD_TOTLEN, BAD_IPCSUM, FRAGMENT, BAD_L4).
+ * (TRUNCATED, NOT_IPV4, BAD_IHL, BAD_TOTLEN, BAD_IPCSUM, FRAGMENT, BAD_L4, or
+ * ARP for an ARP payload that is not Ethernet/IPv4).
  * <p> borrows nothing: it holds offsets, so it stays valid for any copy of
  * the frame. Ethernet padding after the IPv4 total length is allowed.
+ * Every field of <p> is written: those that do not apply are zero.
  */
 bool pkt_parse(const uint8_t *frame, size_t len, struct pkt *p,
 	       enum lb_drop *why);
