@@ -33,8 +33,11 @@ uint32_t csum_pseudo(__be32 saddr, __be32 daddr, uint8_t proto, uint16_t l4len);
 
 /*
  * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the checksum <check> after a 16-bit
- * field changes from <from> to <to>. Never produces a result that differs from
- * a full recompute, including the 0x0000/0xffff cases.
+ * field changes from <from> to <to>. Equals a full recompute, including the
+ * 0x0000/0xffff cases, except when every byte the checksum covers is zero
+ * after the change: then it gives 0x0000 where a recompute gives 0xffff.
+ * TCP/UDP (pseudo-header) and IPv4 headers can never be all zeros; an ICMP
+ * message can (see icmp_echo_reply()).
  */
 static inline uint16_t csum_replace2(uint16_t check, uint16_t from, uint16_t to)
 {

@@ -37,6 +37,16 @@ size_t icmp_echo_reply(uint8_t *out, size_t cap, const uint8_t *f,
 	memcpy(&c, icmp + 2, 2);
 	c = csum_replace2(c, before, after);
 	memcpy(icmp + 2, &c, 2);
+	/*
+	 * RFC 1624 eqn. 3 gives +0 (0x0000) when the message it covers sums to
+	 * zero, i.e. is all zeros (identifier, sequence and payload 0), whose
+	 * checksum is 0xffff: receivers reject +0 there. Only a zero result can
+	 * be that case, so only then is the message summed.
+	 */
+	if (c == 0 && csum_add(0, icmp, (size_t)p->ip_len - p->ihl) == 0) {
+		c = 0xffff;
+		memcpy(icmp + 2, &c, 2);
+	}
 	return len;
 }
 

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer (and AFL++) target for the datapath: the input is one Ethernet
+ * frame. It goes through dp_handle() on both ports of a small fixed table (DR
+ * and NAT services, built once), with a few flows already open so that reply
+ * and ICMP paths are reachable, at a clock that depends on the input and may
+ * wrap; then again after expiry. Every frame lbd sends must fit the scratch
+ * buffer and parse, and its checksums must verify whenever the input's did:
+ * rewriting preserves correctness, it does not repair it.
+ *
+ * Seeds: lb/fuzz/corpus/pkt/, written by "lb_test_dp --seeds DIR" from the
+ * golden frames, whose addresses this table shares.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "dp.h"
+#include "pkt.h"
+#include "pktbuild.h"
+#include "svc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_CHECK(cond, ...) do {					\
+	if (!(cond)) {							\
+		fprintf(stderr, "fuzz_pkt: %s:%d: %s: ", __FILE__,	\
+			__LINE__, #cond);				\
+		fprintf(stderr, __VA_ARGS__);				\
+		fprintf(stderr, "\n");					\
+		abort();						\
+	}								\
+} while (0)
+
+#define FZ_CAP	2048		/* scratch frame; inputs above it are dropped */
+
+static const struct lb_mac mac_gw = { { 0x02, 0, 0, 0, 0, 0xfe } };
+static const struct lb_mac mac_ext = { { 0x02, 0, 0, 0, 0, 0x01 } };
+static const struct lb_mac mac_int = { { 0x02, 0, 0, 0, 0, 0x02 } };
+
+static struct svc_table *table;
+static uint8_t prime[4][128];	/* frames that open flows before each input */
+static size_t prime_len[4];
+
+struct fz_rs {
+	const char *addr;
+	uint16_t port;
+	uint32_t weight;
+};
+
+struct fz_svc {
+	uint16_t vport;
+	uint8_t proto;
+	enum lb_fwd fwd;
+	const char *sched;
+	struct fz_rs rs[2];
+	size_t n_rs;
+};
+
+/* The golden world of test_dp.c, plus a second server per TCP service. */
+static const struct fz_svc fz_svcs[] = {
+	{ 80, IPPROTO_TCP, LB_FWD_DR, "wrr",
+	  { { "192.0.2.11", 80, 1 }, { "192.0.2.13", 80, 0 } }, 2 },
+	{ 8080, IPPROTO_TCP, LB_FWD_NAT, "rr",
+	  { { "10.1.0.21", 8000, 1 }, { "10.1.0.23", 8000, 1 } }, 2 },
+	{ 53, IPPROTO_UDP, LB_FWD_NAT, "wrr", { { "10.1.0.22", 5353, 1 } }, 1 },
+	{ 123, IPPROTO_UDP, LB_FWD_DR, "rr", { { "192.0.2.12", 123, 1 } }, 1 },
+};
+
+#define FZ_NSVC	(sizeof(fz_svcs) / sizeof(fz_svcs[0]))
+
+static struct svc_table *build_table(void)
+{
+	struct cfg_svc cs[FZ_NSVC];
+	struct cfg_rs crs[FZ_NSVC][2];
+	struct cfg c;
+	struct svc_table *t;
+	char err[CFG_ERR_LEN];
+	size_t i, k;
+
+	memset(&c, 0, sizeof(c));
+	memset(cs, 0, sizeof(cs));
+	memset(crs, 0, sizeof(crs));
+	for (i = 0; i < FZ_NSVC; i++) {
+		cs[i].vaddr = pb_addr("192.0.2.100");
+		cs[i].vport = htons(fz_svcs[i].vport);
+		cs[i].proto = fz_svcs[i].proto;
+		cs[i].fwd = fz_svcs[i].fwd;
+		snprintf(cs[i].sched, sizeof(cs[i].sched), "%s", fz_svcs[i].sched);
+		cs[i].rs = crs[i];
+		cs[i].n_rs = fz_svcs[i].n_rs;
+		for (k = 0; k < fz_svcs[i].n_rs; k++) {
+			crs[i][k].addr = pb_addr(fz_svcs[i].rs[k].addr);
+			crs[i][k].port = htons(fz_svcs[i].rs[k].port);
+			crs[i][k].weight = fz_svcs[i].rs[k].weight;
+		}
+	}
+	c.svc = cs;
+	c.n_svc = FZ_NSVC;
+	t = svc_table_build(&c, err, sizeof(err));
+	FZ_CHECK(t != NULL, "svc_table_build: %s", err);
+	t->port[LB_PORT_EXT] = (struct svc_port){ .present = true, .mac = mac_ext,
+		.addr = pb_addr("192.0.2.1"), .mtu = 1500 };
+	t->port[LB_PORT_INT] = (struct svc_port){ .present = true, .mac = mac_int,
+		.addr = pb_addr("10.1.0.1"), .mtu = 1400 };
+	t->has_gw = true;
+	t->gw_mac = mac_gw;
+	for (i = 0; i < t->n_svc; i++) {
+		for (k = 0; k < t->svc[i].n_rs; k++) {
+			struct svc_rs *rs = &t->svc[i].rs[k];
+
+			rs->has_mac = true;
+			rs->mac.b[0] = 0x02;
+			rs->mac.b[1] = 0;
+			memcpy(rs->mac.b + 2, &rs->addr, 4);
+			rs->via = t->svc[i].fwd == LB_FWD_NAT ? LB_PORT_INT :
+								 LB_PORT_EXT;
+		}
+	}
+	/* The second DR server is down but inhibited: a destination of weight 0. */
+	t->svc[0].rs[1].up = false;
+	t->svc[0].rs[1].inhibit = true;
+	svc_sched_reset(&t->svc[0]);
+	return t;
+}
+
+/* Client flows the golden seeds refer to: DR 1000->80, NAT 1001->8080, UDP 2000->53. */
+static void build_prime(void)
+{
+	static const struct { uint16_t cport, vport; uint8_t flags; bool udp; } p[] = {
+		{ 1000, 80, PB_SYN, false }, { 1001, 8080, PB_SYN, false },
+		{ 1001, 8080, PB_ACK, false }, { 2000, 53, 0, true },
+	};
+	struct pb_eth eth = { .src = mac_gw, .dst = mac_ext };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		struct pb_ip ip;
+
+		pb_ip_init(&ip, "198.51.100.7", "192.0.2.100");
+		if (p[i].udp) {
+			struct pb_udp u = { .sport = p[i].cport, .dport = p[i].vport };
+
+			prime_len[i] = pb_udp_frame(prime[i], sizeof(prime[i]), &eth,
+						    &ip, &u, NULL, 0);
+		} else {
+			struct pb_tcp tc = { .sport = p[i].cport,
+					     .dport = p[i].vport,
+					     .flags = p[i].flags };
+
+			prime_len[i] = pb_tcp_frame(prime[i], sizeof(prime[i]), &eth,
+						    &ip, &tc, NULL, 0);
+		}
+		FZ_CHECK(prime_len[i] > 0, "prime %zu", i);
+	}
+}
+
+static bool is_ipv4(const uint8_t *f, size_t len)
+{
+	return len >= 14 && f[12] == 0x08 && f[13] == 0x00;
+}
+
+/* What must hold for any frame dp_handle() produced from input <in>. */
+static void check(const uint8_t *in, size_t inlen, enum lb_verdict v,
+		  const struct dp_tx *tx)
+{
+	struct pkt p;
+	enum lb_drop why = LB_DROP_NONE;
+	const uint8_t *out = tx->buf;
+
+	switch (v) {
+	case LB_PASS:
+		FZ_CHECK(tx->why == LB_DROP_NONE, "pass with reason %d", tx->why);
+		return;
+	case LB_DROP:
+		FZ_CHECK(tx->why > LB_DROP_NONE && tx->why < LB_DROP_MAX,
+			 "drop with reason %d", tx->why);
+		return;
+	case LB_TX:
+		break;
+	default:
+		FZ_CHECK(0, "verdict %d", v);
+	}
+	FZ_CHECK(tx->len >= 14 && tx->len <= tx->cap, "tx len %zu cap %zu",
+		 tx->len, tx->cap);
+	FZ_CHECK(tx->port < LB_PORT_MAX, "port %d", tx->port);
+	/* It parses, so its IPv4 header checksum verifies (pkt_parse checks). */
+	FZ_CHECK(pkt_parse(out, tx->len, &p, &why), "output refused: %s",
+		 dp_drop_name(why));
+	if (p.kind != PKT_K_IPV4)
+		return;
+	FZ_CHECK(pb_ip_csum_ok(out, tx->len), "output IPv4 checksum");
+	if (p.proto == IPPROTO_ICMP &&
+	    (p.icmp_type == 3 || p.icmp_type == 11))
+		FZ_CHECK(p.icmp_error, "ICMP error without a usable quote");
+	if (is_ipv4(in, inlen) && pb_l4_csum_ok(in, inlen))
+		FZ_CHECK(pb_l4_csum_ok(out, tx->len),
+			 "L4 checksum broken by the rewrite (proto %u)", p.proto);
+	/* A quoted header that verified still verifies after translation. */
+	if (p.icmp_error && is_ipv4(in, inlen)) {
+		struct pkt ip;
+		enum lb_drop w;
+
+		if (pkt_parse(in, inlen, &ip, &w) && ip.icmp_error &&
+		    ip.inner.l3_off == p.inner.l3_off &&
+		    pb_fold(pb_sum(0, in + ip.inner.l3_off,
+				   (size_t)(ip.inner.l4_off - ip.inner.l3_off))) == 0)
+			FZ_CHECK(pb_fold(pb_sum(0, out + p.inner.l3_off,
+						(size_t)(p.inner.l4_off -
+							 p.inner.l3_off))) == 0,
+				 "quoted IPv4 checksum broken");
+	}
+}
+
+static enum lb_verdict step(struct dp *dp, enum lb_port in, const uint8_t *f,
+			    size_t len, uint32_t now, struct dp_tx *tx)
+{
+	enum lb_verdict v;
+
+	tx->len = 0;
+	v = dp_handle(dp, table, in, f, len, now, tx);
+	check(f, len, v, tx);
+	return v;
+}
+
+/* The whole sequence for one frame <f>, on a fresh datapath. */
+static void run_one(const uint8_t *f, size_t size, uint32_t now)
+{
+	static uint8_t scratch[FZ_CAP];
+	struct dp_conf conf = { .conn_max = 64, .half_open_max = 16, .seed = 7 };
+	struct dp_tx tx = { .buf = scratch, .cap = sizeof(scratch) };
+	struct dp *dp;
+	size_t i;
+
+	conn_timeouts_default(&conf.timeouts);
+	dp = dp_new(&conf);
+	FZ_CHECK(dp != NULL, "dp_new");
+	for (i = 0; i < 4; i++)
+		FZ_CHECK(step(dp, LB_PORT_EXT, prime[i], prime_len[i], now, &tx) ==
+			 LB_TX, "prime %zu", i);
+
+	step(dp, LB_PORT_EXT, f, size, now, &tx);
+	step(dp, LB_PORT_INT, f, size, now + 1, &tx);
+	step(dp, LB_PORT_EXT, f, size, now + 2, &tx);	/* now a known flow */
+	dp_expire(dp, now + 200000, 8);			/* SYN_RECV flows go */
+	step(dp, LB_PORT_INT, f, size, now + 200001, &tx);
+	/* Everything goes within a day (conn.h: expire at least once a day). */
+	dp_expire(dp, now + 86000000u, 64);
+	FZ_CHECK(conn_count(dp->ct) == 0, "%u flows left after expiry",
+		 conn_count(dp->ct));
+	for (i = 0; i < SVC_SLOTS && i < 8; i++)
+		FZ_CHECK(atomic_load(&dp->st.rs_conns[i].active) == 0 &&
+			 atomic_load(&dp->st.rs_conns[i].inactive) == 0,
+			 "slot %zu conn counters not back to 0", i);
+	step(dp, LB_PORT_EXT, f, size, now + 86000001u, &tx);
+	dp_free(dp);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t fixed[FZ_CAP];
+	uint32_t now, h = 2166136261u;
+	size_t i;
+
+	if (!table) {
+		table = build_table();
+		build_prime();
+	}
+	/* The clock comes from the input (FNV-1a), near the wrap for half of them. */
+	for (i = 0; i < size; i++)
+		h = (h ^ data[i]) * 16777619u;
+	now = (h & 1) ? 0xffffffffu - (h >> 12) : h >> 4;
+
+	/* As received: bad checksums and all. */
+	run_one(data, size, now);
+	/*
+	 * And with its checksums made right, so that mutations of headers get
+	 * past the parser and the "checksums still verify" checks apply.
+	 */
+	if (size <= sizeof(fixed)) {
+		memcpy(fixed, data, size);
+		pb_fix_csums(fixed, size);
+		if (memcmp(fixed, data, size) != 0)
+			run_one(fixed, size, now);
+	}
+	return 0;
+}
