@@ -262,18 +262,21 @@ static struct conn *flow_new(struct dp *dp, struct svc *s,
 
 /*
  * Port reuse: a SYN on a tuple whose flow has ended (TIME_WAIT, CLOSE) or whose
- * real server is down or gone is a new connection and is scheduled afresh.
+ * real server is down or gone is a new connection and is scheduled afresh;
+ * so is any UDP datagram whose real server is down or gone.
  * IPVS instead let such a SYN revive the old entry, which pinned clients to
  * removed servers and stalled connects for a second (conn_reuse_mode).
  */
 static bool flow_is_stale(const struct svc_table *t, const struct conn *cp,
 			  const struct pkt *p)
 {
-	const struct svc_rs *rs;
+	const struct svc_rs *rs = conn_rs(t, cp);
 
-	if (p->proto != IPPROTO_TCP || !is_syn(p))
+	/* UDP has no handshake to lose: a datagram for a dead server moves on. */
+	if (p->proto == IPPROTO_UDP)
+		return !rs || !rs->up;
+	if (!is_syn(p))
 		return false;
-	rs = conn_rs(t, cp);
 	return conn_is_reusable(cp) || !rs || !rs->up;
 }
 

@@ -57,7 +57,7 @@ enum lb_drop {
 	LB_DROP_BAD_IPCSUM,	/* IPv4 header checksum does not verify */
 	LB_DROP_FRAGMENT,	/* IPv4 fragment (no reassembly in lbd) */
 	LB_DROP_TTL,		/* TTL <= 1 */
-	LB_DROP_BAD_L4,		/* TCP data offset < 5 or beyond the packet */
+	LB_DROP_BAD_L4,		/* TCP data offset or UDP length out of range */
 	LB_DROP_PROTO,		/* L4 protocol the service does not carry */
 	LB_DROP_NO_SERVICE,	/* to a VIP, but no service on that port */
 	LB_DROP_NO_CONN,	/* non-SYN TCP for an unknown flow */
