@@ -25,7 +25,7 @@ TEST_PKGS = cmocka
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	libpcap-dev libnl-3-dev libnl-route-3-dev libhiredis-dev libevent-dev \
 	libcmocka-dev tcpdump ethtool iproute2 nftables redis-server redis-tools \
-	wrk gnuplot-nox shellcheck cppcheck valgrind socat curl procps psmisc \
+	wrk gnuplot-nox shellcheck cppcheck valgrind socat curl procps psmisc perl jq \
 	haproxy bc
 
 BUILD := build/$(MODE)
@@ -61,7 +61,7 @@ FINAL_CFLAGS = $(STD) $(OPT) $(SAN) $(WARN) -MMD -MP \
 	$(call pkg_cflags,$(LB_PKGS) $(BACKEND_PKGS) $(TEST_PKGS)) $(CFLAGS)
 FINAL_LDFLAGS = $(SAN) $(LDFLAGS)
 LB_LIBS = $(call pkg_libs,$(LB_PKGS)) -lpthread -latomic
-BACKEND_LIBS = $(call pkg_libs,$(BACKEND_PKGS)) -lhiredis -levent_pthreads -lpthread
+BACKEND_LIBS = $(call pkg_libs,$(BACKEND_PKGS)) -lhiredis -lpthread
 TEST_LIBS = $(call pkg_libs,$(TEST_PKGS))
 
 ifeq ($(V),1)
@@ -203,7 +203,7 @@ deps:
 	$(Q)tools/deps $(DEB_PKGS)
 
 lint:
-	$(Q)shellcheck tools/* .ci/run $(wildcard testbed/tb testbed/lib/*.sh testbed/tests/*.sh backend/tests/*.sh)
+	$(Q)shellcheck tools/* .ci/run $(wildcard testbed/tb testbed/lib/*.sh testbed/tests/*.sh backend/tests/*.sh backend/bench/*.sh)
 	$(Q)! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)\s*\(' \
 		lb/src/*.c lb/src/*.h backend/src/*.c backend/src/*.h 2>/dev/null
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
