@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -52,16 +53,15 @@ struct opts {
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: lbd -f FILE [-t] [-i IFACE] [-I INSIDE_IFACE] [-s SOCKET]\n"
-		"           [-m [ADDR:]PORT] [-v]\n"
-		"  -f FILE   keepalived-style configuration (LVS subset)\n"
-		"  -t        check the configuration and exit 0 (ok) or 1\n"
-		"  -i IFACE  interface that carries the VIPs (default: by route)\n"
-		"  -I IFACE  interface towards NAT real servers (default: by route)\n"
-		"  -s PATH   control socket for lbctl (default " CTL_SOCKET_PATH ")\n"
-		"  -m ADDR   Prometheus metrics at http://ADDR/metrics (default off;\n"
-		"            a bare PORT listens on 127.0.0.1)\n"
-		"  -v        debug logging\n"
+		"usage: lbd -f FILE [-t] [-i IFACE] [-I IFACE] [-s PATH] [-m [ADDR:]PORT] [-v]\n"
+		"  -f, --config FILE      keepalived-style configuration (LVS subset)\n"
+		"  -t, --test             check the configuration and exit 0 (ok) or 1\n"
+		"  -i, --interface IFACE  interface that carries the VIPs (default: by route)\n"
+		"  -I, --inside IFACE     interface towards NAT real servers (default: by route)\n"
+		"  -s, --socket PATH      control socket for lbctl (default " CTL_SOCKET_PATH ")\n"
+		"  -m, --metrics ADDR     Prometheus text at http://ADDR/metrics (default off;\n"
+		"                         a bare PORT listens on 127.0.0.1)\n"
+		"  -v, --verbose          debug logging\n"
 		"signals: TERM/INT stop, HUP reloads FILE, USR1 prints counters\n");
 }
 
@@ -69,9 +69,21 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
 
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "test", no_argument, NULL, 't' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "inside", required_argument, NULL, 'I' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
 	memset(o, 0, sizeof(*o));
 	o->sock = CTL_SOCKET_PATH;
-	while ((c = getopt(argc, argv, "f:ti:I:s:m:vh")) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ti:I:s:m:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 't': o->test_only = true; break;
