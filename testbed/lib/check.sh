@@ -243,15 +243,15 @@ tb_lbd_signals() {
 
 # --- traffic ---------------------------------------------------------------
 
-# Sends <n> HTTP requests from the client to the VIP, one curl (one TCP
-# connection) each, each bounded in time; the whole loop stops after
+# Sends <n> HTTP requests from the client to the VIP (path /req<i>, or
+# <path> for every one), one curl (one TCP connection) each, each bounded in time; the whole loop stops after
 # <budget> seconds (default 60) or 10 failures in a row, and what was not
 # sent counts as failed, so a broken lbd cannot stretch the test past its
 # two minutes. Appends each body (or "FAILED <curl status>") to
 # $TB_STATE/responses and fills TB_RESP_COUNT[<rs>], TB_RESP_OK and
 # TB_RESP_FAILED.
 tb_send_requests() {
-	local n=$1 budget=${2:-60} i body rc name deadline streak=0
+	local n=$1 budget=${2:-60} path=${3:-} url i body rc name deadline streak=0
 	TB_RESP_COUNT=()
 	TB_RESP_OK=0
 	TB_RESP_FAILED=0
@@ -265,9 +265,9 @@ tb_send_requests() {
 			break
 		fi
 		rc=0
+		url="http://$TB_VIP:$TB_VPORT${path:-/req$i}"
 		body=$(run_in client timeout 4 curl -sS --noproxy '*' \
-			--connect-timeout 1 --max-time 2 \
-			"http://$TB_VIP:$TB_VPORT/req$i" 2>&1) || rc=$?
+			--connect-timeout 1 --max-time 2 "$url" 2>&1) || rc=$?
 		if ((rc != 0)); then
 			TB_RESP_FAILED=$((TB_RESP_FAILED + 1))
 			streak=$((streak + 1))

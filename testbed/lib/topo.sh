@@ -15,6 +15,7 @@
 #                                         +--[rs1]------- rs1 eth0 10.0.0.11
 #                                         |               lo 10.0.0.100/32, gw 10.0.0.1
 #                                         +--[rsN]------- rsN eth0 10.0.0.(10+N)
+#                                         +--[redis]----- redis eth0 10.0.0.50:6379
 #
 # NAT (lb_kind NAT): the director is two-armed; the real servers sit on an
 # inside LAN with the director as their gateway and listen on port 8080.
@@ -24,6 +25,10 @@
 #                                          bridge "inside" [lbin]--'
 #                                            +--[rs1]-- rs1 eth0 10.1.0.11, gw 10.1.0.1
 #                                            +--[rsN]-- rsN eth0 10.1.0.(10+N)
+#                                            +--[redis]-- redis eth0 10.1.0.50:6379
+#
+# The real servers run either a socat HTTP responder ("echo", the default)
+# or ticketd ("ticketd", --app), which keeps its stock in the redis node.
 #
 # Both bridges live in the "sw" namespace; its port names are in [brackets].
 # Every MAC except the switch ports' is 02:00 followed by the IP's four bytes,
@@ -52,6 +57,9 @@ readonly TB_RS_NAT_BASE=10.1.0.
 readonly TB_RS_DR_PORT=80	# DR cannot change the port
 readonly TB_RS_NAT_PORT=8080	# NAT rewrites 80 -> 8080 on the way in
 readonly TB_BACKENDS_MAX=8
+readonly TB_REDIS_DR_IP=10.0.0.50	# redis on the LAN (DR)
+readonly TB_REDIS_NAT_IP=10.1.0.50	# redis on the inside LAN (NAT)
+readonly TB_REDIS_PORT=6379
 
 # Prints the MAC the testbed gives the interface holding <ip>.
 topo_mac_for() {
@@ -126,6 +134,7 @@ topo_up() {
 	for ((i = 1; i <= n; i++)); do
 		nodes+=("rs$i")
 	done
+	nodes+=(redis)
 	setup_ns "${nodes[@]}"
 
 	bridge_add sw lan
@@ -188,6 +197,30 @@ topo_up() {
 	done
 	rs_net=$(topo_rs_ip "$mode" 0)
 	tb_kv_set rs_net "${rs_net%.*}.0/$TB_LAN_PLEN"
+
+	# Redis: one more host on the real servers' LAN, no route anywhere.
+	ip=$(topo_redis_ip "$mode")
+	veth_pair redis eth0 sw redis "$(topo_mac_for "$ip")"
+	if [[ "$mode" == nat ]]; then
+		bridge_port sw inside redis
+	else
+		bridge_port sw lan redis
+	fi
+	addr_add redis eth0 "$ip/$TB_LAN_PLEN"
+}
+
+# Prints the address of the redis node in <mode>.
+topo_redis_ip() {
+	if [[ "$1" == nat ]]; then
+		printf '%s\n' "$TB_REDIS_NAT_IP"
+	else
+		printf '%s\n' "$TB_REDIS_DR_IP"
+	fi
+}
+
+# Prints "<redis ip>:<port>" of the recorded testbed.
+topo_redis_addr() {
+	printf '%s:%s\n' "$(topo_redis_ip "$(tb_kv_get mode)")" "$TB_REDIS_PORT"
 }
 
 # Sends one UDP datagram from <node> to <ip> port 9 (discard), which makes
@@ -267,6 +300,92 @@ topo_start_http() {
 	done
 }
 
+# Returns 0 when redis in the redis node answers PING.
+topo_redis_ok() {
+	local addr
+	addr=$(topo_redis_addr)
+	[[ "$(run_in redis timeout 2 redis-cli -h "${addr%:*}" -p "${addr##*:}" \
+		ping 2>/dev/null)" == PONG ]]
+}
+
+# Starts redis-server in the redis node for at most <secs> (job "redis", no
+# persistence: the testbed's sale lives as long as the testbed) and waits
+# until it answers.
+topo_start_redis() {
+	local secs=$1 addr
+	addr=$(topo_redis_addr)
+	tb_spawn redis redis "$secs" redis-server --bind "${addr%:*}" \
+		--port "${addr##*:}" --protected-mode no --save '' --appendonly no \
+		--dir "$TB_STATE" --maxclients 4096 --tcp-backlog 511
+	wait_for 10 "redis-server on ${addr}" topo_redis_ok
+}
+
+# Runs `ticketctl --redis <redis> <args...>` in the redis node (the only
+# place the 10.x address is reachable besides the real servers).
+topo_ticketctl() {
+	run_in redis timeout 30 "$(tb_kv_get ticketctl)" --redis "$(topo_redis_addr)" "$@"
+}
+
+# Starts (or re-starts) a sale of <tickets> with payment TTL <ttl> seconds,
+# deleting any earlier one.
+topo_sale_init() {
+	local tickets=$1 ttl=${2:-600}
+	topo_ticketctl init --total "$tickets" --ttl "$ttl" --force >/dev/null
+}
+
+# Returns 0 when <node> gets a 200 from GET http://<ip>:<port>/health.
+topo_health_ok() {
+	local node=$1 ip=$2 port=$3
+	run_in "$node" timeout 3 curl -sf --noproxy '*' --connect-timeout 1 \
+		--max-time 2 -o /dev/null "http://$ip:$port/health"
+}
+
+# Starts ticketd on real server <i> as job "<job>" (default ticketd-rs<i>)
+# for at most <secs>: listening on every address (the VIP on lo in DR), the
+# port by mode, node id rs<i>, the recorded quota and threads. Does not
+# wait; see topo_wait_ticketd.
+topo_start_ticketd_one() {
+	local i=$1 secs=$2 job=${3:-"ticketd-rs$1"} port
+	port=$(topo_rs_port "$(tb_kv_get mode)")
+	tb_spawn "rs$i" "$job" "$secs" "$(tb_kv_get ticketd)" \
+		--listen "0.0.0.0:$port" --redis "$(topo_redis_addr)" \
+		--node "rs$i" --quota "$(tb_kv_get quota 200)" \
+		--threads "$(tb_kv_get threads 1)" --drain-ms 300
+	tb_kv_set "ticketd_wrapper_rs$i" "$TB_LAST_PID"
+}
+
+# Waits until ticketd on real server <i> answers /health locally.
+topo_wait_ticketd() {
+	local i=$1 port
+	port=$(topo_rs_port "$(tb_kv_get mode)")
+	wait_for 10 "ticketd on rs$i" topo_health_ok "rs$i" 127.0.0.1 "$port"
+}
+
+# Starts ticketd on every real server and waits until each is healthy.
+topo_start_ticketd() {
+	local secs=$1 n i
+	n=$(tb_kv_get backends)
+	for ((i = 1; i <= n; i++)); do
+		topo_start_ticketd_one "$i" "$secs"
+	done
+	for ((i = 1; i <= n; i++)); do
+		topo_wait_ticketd "$i"
+	done
+}
+
+# Prints the PID of the first child of <wrapper> (a timeout wrapper started
+# by tb_spawn): the real program. Prints nothing if there is none.
+topo_child_pid() {
+	local wrapper=$1
+	[[ -n "$wrapper" ]] || return 0
+	ps -o pid= --ppid "$wrapper" 2>/dev/null | awk 'NR == 1 { print $1 }'
+}
+
+# Prints the PID of ticketd itself on real server <i>, or nothing.
+topo_ticketd_pid() {
+	topo_child_pid "$(tb_kv_get "ticketd_wrapper_rs$1")"
+}
+
 # Writes lbd's keepalived-style config for the recorded topology to <file>.
 # With <hc> = 1, each real server gets an HTTP_GET check on /health.
 topo_write_lbd_conf() {
@@ -280,7 +399,7 @@ topo_write_lbd_conf() {
 	fi
 	{
 		printf '# Generated by testbed/lib/topo.sh for testbed %s.\n' "$TB_ID"
-		printf 'global_defs {\n    lbd_conn_max 65536\n}\n\n'
+		printf 'global_defs {\n    lbd_conn_max 262144\n}\n\n'
 		printf 'virtual_server %s %s {\n' "$TB_VIP" "$TB_VPORT"
 		printf '    delay_loop 0.2\n    lb_algo wrr\n    lb_kind %s\n' "$kind"
 		printf '    protocol TCP\n'
@@ -291,7 +410,9 @@ topo_write_lbd_conf() {
 				printf '        HTTP_GET {\n'
 				printf '            url {\n                path /health\n'
 				printf '                status_code 200\n            }\n'
-				printf '            connect_timeout 1\n        }\n'
+				printf '            connect_timeout 0.5\n'
+				printf '            retry 0\n        }\n'
+				printf '        fall 1\n        rise 1\n'
 			fi
 			printf '    }\n'
 		done
@@ -303,20 +424,36 @@ topo_write_lbd_conf() {
 # <secs>, logging to $TB_STATE/lbd.log, extra arguments after <secs>.
 # Leaves the timeout wrapper's PID in TB_LAST_PID. No -p: lbd's PID is the
 # wrapper's only child.
+# When lbd's usage mentions --socket, it gets a control socket in the state
+# dir (recorded as kv lbd_socket) so that lbctl talks to this testbed's lbd.
+# A restart (director-restart drill) appends to lbd.log.
 topo_start_lbd() {
-	local lbd=$1 conf=$2 secs=$3
+	local lbd=$1 conf=$2 secs=$3 help
+	local -a extra=()
 	shift 3
-	tb_spawn lb lbd "$secs" "$lbd" -f "$conf" "$@"
+	help=$(timeout 5 "$lbd" -h 2>&1 || true)
+	if [[ "$help" == *--socket* ]]; then
+		extra=(--socket "$TB_STATE/lbd.sock")
+		tb_kv_set lbd_socket "$TB_STATE/lbd.sock"
+	fi
+	tb_kv_set lbd_path "$lbd"
+	tb_kv_set lbd_conf "$conf"
+	if [[ -f "$TB_STATE/lbd.log" ]]; then
+		ip netns exec "$(tb_ns lb)" timeout --kill-after=2 "$secs" "$lbd" \
+			-f "$conf" "${extra[@]+"${extra[@]}"}" "$@" \
+			>>"$TB_STATE/lbd.log" 2>&1 </dev/null &
+		TB_LAST_PID=$!
+		printf '%s %s %s\n' "$TB_LAST_PID" lb lbd >>"$TB_STATE/pids"
+	else
+		tb_spawn lb lbd "$secs" "$lbd" -f "$conf" "${extra[@]+"${extra[@]}"}" "$@"
+	fi
 	tb_kv_set lbd_wrapper_pid "$TB_LAST_PID"
 }
 
 # Prints the PID of lbd itself (the child of its timeout wrapper), or
 # nothing.
 topo_lbd_pid() {
-	local wrapper
-	wrapper=$(tb_kv_get lbd_wrapper_pid)
-	[[ -n "$wrapper" ]] || return 0
-	ps -o pid= --ppid "$wrapper" 2>/dev/null | awk 'NR == 1 { print $1 }'
+	topo_child_pid "$(tb_kv_get lbd_wrapper_pid)"
 }
 
 # Returns 0 when lbd's timeout wrapper is still running.
@@ -340,9 +477,9 @@ topo_vip_resolved_or_lbd_dead() {
 # Prints the testbed's nodes, addresses and jobs.
 topo_status() {
 	local node pid name state
-	printf 'testbed %s  mode %s  backends %s  weights %s\n' "$TB_ID" \
+	printf 'testbed %s  mode %s  backends %s  weights %s  app %s\n' "$TB_ID" \
 		"$(tb_kv_get mode '?')" "$(tb_kv_get backends '?')" \
-		"$(tb_kv_get weights '?')"
+		"$(tb_kv_get weights '?')" "$(tb_kv_get app echo)"
 	printf 'state   %s\n' "$TB_STATE"
 	for node in "${TB_NODES[@]+"${TB_NODES[@]}"}"; do
 		if ! tb_ns_exists "$(tb_ns "$node")"; then
