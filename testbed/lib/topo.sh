@@ -410,9 +410,9 @@ topo_write_lbd_conf() {
 				printf '        HTTP_GET {\n'
 				printf '            url {\n                path /health\n'
 				printf '                status_code 200\n            }\n'
-				printf '            connect_timeout 0.5\n'
+				printf '            connect_timeout 0.1\n'
 				printf '            retry 0\n        }\n'
-				printf '        fall 1\n        rise 1\n'
+				printf '        fall 2\n        rise 2\n'
 			fi
 			printf '    }\n'
 		done
