@@ -154,11 +154,12 @@ tb_test_end() {
 
 # --- lbd -------------------------------------------------------------------
 
-# Writes the config, checks `lbd -t`, starts lbd for at most <secs> and waits
-# until it answers ARP for the VIP. Counts PASS/FAIL; returns 1 if lbd is
-# not usable (the caller stops there).
+# Writes the config, checks `lbd -t`, starts lbd for at most <secs> (with
+# any further arguments) and waits until it answers ARP for the VIP. Counts
+# PASS/FAIL; returns 1 if lbd is not usable (the caller stops there).
 tb_lbd_start() {
 	local secs=$1 conf="$TB_STATE/lbd.conf" out t0 waited=0
+	shift
 	topo_write_lbd_conf "$conf" "${TB_HC:-0}"
 	if out=$(run_in lb timeout 10 "$TB_LBD" -t -f "$conf" 2>&1); then
 		tb_pass "lbd -t accepts the generated config"
@@ -167,7 +168,7 @@ tb_lbd_start() {
 		return 1
 	fi
 	t0=$(tb_now_ms)
-	topo_start_lbd "$TB_LBD" "$conf" "$secs"
+	topo_start_lbd "$TB_LBD" "$conf" "$secs" "$@"
 	# Which of the two ended the wait is sorted out below.
 	wait_for 10 "lbd to answer ARP for $TB_VIP" \
 		topo_vip_resolved_or_lbd_dead || waited=$?
