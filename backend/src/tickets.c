@@ -83,6 +83,7 @@ struct tickets {
 	struct quota q;
 	bool lease_inflight;		/* a LEASE or RELEASE is pending */
 	bool pool_empty;		/* last lease saw remaining == 0 */
+	bool synced;			/* a lease was answered since the last connect */
 	uint64_t last_lease_us;		/* µs, last LEASE sent */
 	uint64_t attempts_since_hb;	/* buy attempts since last heartbeat */
 	int idle_beats;			/* heartbeats in a row with none */
@@ -172,6 +173,7 @@ conn_lost(struct tickets *tk, const char *why)
 	set_state(tk, TK_DOWN);
 	tk->nloaded = 0;
 	tk->lease_inflight = false;
+	tk->synced = false;
 	quota_reset(&tk->q);
 	publish_quota(tk);
 	if (!tk->closing) {
@@ -403,6 +405,7 @@ on_lease(struct tickets *tk, const redisReply *r)
 	}
 	quota_sync(&tk->q, lease);
 	tk->pool_empty = rem <= 0;
+	tk->synced = true;
 }
 
 static void
@@ -790,7 +793,12 @@ tickets_buy(struct tickets *tk, const char *user, tickets_cb *cb, void *arg)
 	struct tk_op *op;
 
 	tk->attempts_since_hb++;
-	if (tk->closing || tk->state != TK_READY) {
+	/*
+	 * Until a lease has been answered since the last connect, an empty
+	 * local quota means "not known yet", not "sold out": telling a buyer
+	 * sold_out then would be a false answer in the middle of a rush.
+	 */
+	if (tk->closing || tk->state != TK_READY || !tk->synced) {
 		bump(&tk->st_unavail);
 		return TICKETS_UNAVAILABLE;
 	}
@@ -891,3 +899,4 @@ tickets_stats(const struct tickets *tk, struct tickets_stats *out)
 	out->connected = atomic_load_explicit(&tk->st_connected,
 	    memory_order_relaxed);
 }
+

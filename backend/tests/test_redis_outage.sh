@@ -71,7 +71,8 @@ main() {
 		"$(redis-cli -p "$rport" HGET tk:users down_1)"
 
 	# A paused Redis: the reply deadline answers 503 instead of hanging.
-	# (n1 first needs a lease again, or it would answer sold_out locally.)
+	# (n1 first needs a lease again: until then it answers 503 without
+	# asking Redis, and this check is about the reply deadline.)
 	tk_check "n1 holds quota again" tk_wait "n1 quota" 10 bash -c \
 		"curl -s -m 1 http://127.0.0.1:$p1/stats | grep -q '\"quota_left\":[1-9]'"
 	# (TK_REDIS_PID is the timeout wrapper; pause redis-server itself.)
@@ -85,6 +86,19 @@ main() {
 	tk_eq "paused Redis: 503 within the reply deadline" 503 "$code"
 	tk_check "n1 reconnected after the pause" \
 		tk_wait "n1 reconnect" 15 tk_connected "$p1" 1
+
+	# A seller whose first lease is not answered yet knows nothing of the
+	# stock: 503, never a false sold_out while tickets remain. CLIENT PAUSE
+	# WRITE holds the lease script; SCRIPT LOAD, not a write, goes through.
+	local p3
+	p3=$(tk_free_port)
+	redis-cli -p "$rport" CLIENT PAUSE 4000 WRITE >/dev/null
+	tk_start_ticketd n3 "$p3" "$rport" "${opts[@]}"
+	tk_check "a seller not yet leased answers unavailable, not sold_out" \
+		buy_says "$p3" fresh_1 '"status":"unavailable"'
+	redis-cli -p "$rport" CLIENT UNPAUSE >/dev/null
+	tk_check "... and sells once its lease arrives" \
+		tk_wait "n3 sells" 10 buy_says "$p3" fresh_2 '"status":"ok"'
 
 	for round in $(seq 2 "$ROUNDS"); do
 		sold=$(tk_sold "$rport")
