@@ -735,8 +735,9 @@ static void cfg_inherit_apply(const struct cfg_inherit *lv, struct cfg_rs *rs,
 
 /*
  * A service with no real server is accepted: every new flow to it drops with
- * LB_DROP_NO_DEST, as IPVS does, which lets a file declare a VIP before its
- * pool exists.
+ * LB_DROP_NO_DEST (IPVS also answers ICMP port unreachable first, from
+ * ip_vs_leave(); lbd drops silently), which lets a file declare a VIP before
+ * its pool exists.
  */
 static int cfg_svc_end(struct cfg_parser *P, unsigned int open_line)
 {
