@@ -229,6 +229,33 @@ static void do_timeouts(struct ctl_client *cl)
 	bufferevent_write(cl->bev, ".\n", 2);
 }
 
+/* lbd's own listing: table fill, frames and every drop counter. */
+static void do_drops(struct ctl_client *cl)
+{
+	const struct dp_stats *st = cl->ctl->env.st;
+	struct ctl_table_row tab = {
+		.entries = atomic_load_explicit(&st->conn_live, memory_order_relaxed),
+		.half_open = atomic_load_explicit(&st->conn_half_open,
+						  memory_order_relaxed),
+		.capacity = cl->ctl->env.conn_max,
+		.rx = atomic_load_explicit(&st->rx, memory_order_relaxed),
+		.tx = atomic_load_explicit(&st->tx, memory_order_relaxed),
+	};
+	struct ctl_drop_row row;
+	char buf[CTL_LINE_MAX];
+	int d;
+
+	bufferevent_write(cl->bev, "ok\n", 3);
+	out(cl, buf, ctl_table_row_format(&tab, buf, sizeof(buf)));
+	for (d = 1; d < LB_DROP_MAX; d++) {
+		snprintf(row.reason, sizeof(row.reason), "%s",
+			 dp_drop_name((enum lb_drop)d));
+		row.count = atomic_load_explicit(&st->drop[d], memory_order_relaxed);
+		out(cl, buf, ctl_drop_row_format(&row, buf, sizeof(buf)));
+	}
+	bufferevent_write(cl->bev, ".\n", 2);
+}
+
 /* --- conns: the datapath copies the table; we stream it out -------------------- */
 
 static void write_rows(struct ctl_client *cl)
@@ -493,6 +520,9 @@ static void handle(struct ctl_client *cl, const char *line, size_t len)
 		return;
 	case CTL_V_TIMEOUTS:
 		do_timeouts(cl);
+		return;
+	case CTL_V_DROPS:
+		do_drops(cl);
 		return;
 	case CTL_V_BEGIN:
 	case CTL_V_COMMIT:

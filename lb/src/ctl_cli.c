@@ -29,18 +29,18 @@
  *  ' ' optional. Rows are enum ctl_cmd from CTL_CMD_ADD, columns CTL_OPT_*.
  */
 static const char ctl_cmd_opts[CTL_CMD_ZERO][CTL_OPT_COUNT] = {
-	/*             -n   -c   svc  -s   -r   fwd  -w   tot  -st  -rt  -ex  hlth srt */
-	/* ADD */     {'x', 'x', '+', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* EDIT */    {'x', 'x', '+', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* DEL */     {'x', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* FLUSH */   {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* LIST */    {' ', '1', '1', 'x', 'x', 'x', 'x', '1', ' ', ' ', ' ', ' ', ' '},
-	/* ADDSRV */  {'x', 'x', '+', 'x', '+', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* DELSRV */  {'x', 'x', '+', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* EDITSRV */ {'x', 'x', '+', 'x', '+', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* RESTORE */ {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* SAVE */    {' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
-	/* ZERO */    {'x', 'x', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/*             -n   -c   svc  -s   -r   fwd  -w   tot  -st  -rt  -ex  hlth srt  drp */
+	/* ADD */     {'x', 'x', '+', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* EDIT */    {'x', 'x', '+', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* DEL */     {'x', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* FLUSH */   {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* LIST */    {' ', '1', '1', 'x', 'x', 'x', 'x', '1', ' ', ' ', ' ', ' ', ' ', '1'},
+	/* ADDSRV */  {'x', 'x', '+', 'x', '+', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* DELSRV */  {'x', 'x', '+', 'x', '+', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* EDITSRV */ {'x', 'x', '+', 'x', '+', ' ', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* RESTORE */ {'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* SAVE */    {' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
+	/* ZERO */    {'x', 'x', ' ', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'},
 };
 
 /* Names in messages: ipvsadm's cmdnames[] and optnames[]. */
@@ -52,7 +52,7 @@ static const char *const ctl_cmd_names[CTL_CMD_ZERO] = {
 static const char *const ctl_opt_names[CTL_OPT_COUNT] = {
 	"numeric", "connection", "service-address", "scheduler", "real-server",
 	"forwarding-method", "weight", "timeout", "stats", "rate", "exact",
-	"health", "nosort",
+	"health", "nosort", "drops",
 };
 
 /* What an option does once recognised. */
@@ -68,7 +68,7 @@ enum ctl_tag {
 	CTL_TAG_TCP = 0, CTL_TAG_UDP, CTL_TAG_SCHED, CTL_TAG_SERVER, CTL_TAG_DR,
 	CTL_TAG_NAT, CTL_TAG_WEIGHT, CTL_TAG_NUMERIC, CTL_TAG_CONN,
 	CTL_TAG_TIMEOUT, CTL_TAG_STATS, CTL_TAG_RATE, CTL_TAG_EXACT,
-	CTL_TAG_HEALTH, CTL_TAG_NOSORT,
+	CTL_TAG_HEALTH, CTL_TAG_NOSORT, CTL_TAG_DROPS,
 };
 
 static const struct ctl_optdef {
@@ -108,6 +108,7 @@ static const struct ctl_optdef {
 	{ "exact",           'X', false, CTL_K_OPT,    CTL_TAG_EXACT },
 	{ "health",          0,   false, CTL_K_OPT,    CTL_TAG_HEALTH },
 	{ "nosort",          0,   false, CTL_K_OPT,    CTL_TAG_NOSORT },
+	{ "drops",           0,   false, CTL_K_OPT,    CTL_TAG_DROPS },
 	{ "sort",            0,   false, CTL_K_NOOP,   0 },
 	{ "socket",          0,   true,  CTL_K_SOCKET, 0 },
 	{ "fwmark-service",  'f', true,  CTL_K_UNSUP,  0 },
@@ -259,6 +260,7 @@ static int do_option(struct ctl_pst *st, enum ctl_tag tag, const char *arg)
 		{ CTL_TAG_EXACT,   CTL_OPT_EXACT,      CTL_FMT_EXACT },
 		{ CTL_TAG_HEALTH,  CTL_OPT_HEALTH,     CTL_FMT_HEALTH },
 		{ CTL_TAG_NOSORT,  CTL_OPT_NOSORT,     CTL_FMT_NOSORT },
+		{ CTL_TAG_DROPS,   CTL_OPT_DROPS,      0 },
 	};
 	size_t i;
 	long w;
@@ -543,12 +545,14 @@ static int finish(struct ctl_pst *st)
 		cli->fmt |= CTL_FMT_RULE;
 		break;
 	case CTL_CMD_LIST:
-		if ((o & (CTL_OPT_CONNECTION | CTL_OPT_TIMEOUT)) &&
+		if ((o & (CTL_OPT_CONNECTION | CTL_OPT_TIMEOUT | CTL_OPT_DROPS)) &&
 		    (o & (CTL_OPT_STATS | CTL_OPT_RATE | CTL_OPT_HEALTH)))
 			return fail(st, CTL_CLI_EXIT_USAGE,
 				    "options conflicts in the list command");
 		if (o & CTL_OPT_CONNECTION) {
 			req->verb = CTL_V_CONNS;
+		} else if (o & CTL_OPT_DROPS) {
+			req->verb = CTL_V_DROPS;
 		} else if (o & CTL_OPT_TIMEOUT) {
 			req->verb = CTL_V_TIMEOUTS;
 		} else {
@@ -787,6 +791,7 @@ int ctl_cli_usage(const char *p, char *buf, size_t len)
 		"  --rate                              output of rate information\n"
 		"  --exact                             expand numbers (display exact values)\n"
 		"  --health                            output of health check state (lbd)\n"
+		"  --drops                             output of drops by reason and table fill (lbd)\n"
 		"  --nosort                            disable sorting output of service/server entries\n"
 		"  --sort                              does nothing, for backwards compatibility\n"
 		"  --numeric      -n                   numeric output of addresses and ports\n"

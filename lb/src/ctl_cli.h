@@ -49,7 +49,8 @@ enum ctl_cmd {
 #define CTL_OPT_EXACT		(1u << 10)	/* --exact, -X */
 #define CTL_OPT_HEALTH		(1u << 11)	/* --health (lbd's) */
 #define CTL_OPT_NOSORT		(1u << 12)	/* --nosort */
-#define CTL_OPT_COUNT		13
+#define CTL_OPT_DROPS		(1u << 13)	/* --drops (lbd's) */
+#define CTL_OPT_COUNT		14
 
 /* Name lookups for host and port names; either pointer may be NULL (numeric only). */
 struct ctl_cli_resolver {

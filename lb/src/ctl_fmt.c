@@ -398,3 +398,20 @@ int ctl_fmt_timeouts(const struct ctl_timeouts_row *row,
 		    (unsigned int)row->tcp, (unsigned int)row->tcpfin,
 		    (unsigned int)row->udp);
 }
+
+int ctl_fmt_table(const struct ctl_table_row *row, const struct ctl_out *out)
+{
+	return emit(out, "Connection table: %llu of %llu entries, %llu half-open\n"
+		    "Frames: %llu received, %llu sent\n"
+		    "Drops by reason:\n",
+		    (unsigned long long)row->entries,
+		    (unsigned long long)row->capacity,
+		    (unsigned long long)row->half_open,
+		    (unsigned long long)row->rx, (unsigned long long)row->tx);
+}
+
+int ctl_fmt_drop(const struct ctl_drop_row *row, const struct ctl_out *out)
+{
+	return emit(out, "  %-24s %llu\n", row->reason,
+		    (unsigned long long)row->count);
+}

@@ -100,6 +100,14 @@ int ctl_fmt_list(struct ctl_view *v, unsigned int fmt, const struct ctl_out *out
 int ctl_fmt_conn_title(const struct ctl_out *out);
 int ctl_fmt_conn(const struct ctl_conn_row *row, const struct ctl_out *out);
 
+/*
+ * lbctl -L --drops (lbd's own): the table row as two lines, connection table
+ * fill and frames, then a title; each drop row as one "  reason  count" line
+ * (counts exact: these are for scripts as much as for people). 0 or -1.
+ */
+int ctl_fmt_table(const struct ctl_table_row *row, const struct ctl_out *out);
+int ctl_fmt_drop(const struct ctl_drop_row *row, const struct ctl_out *out);
+
 /* ipvsadm -L --timeout: "Timeout (tcp tcpfin udp): 900 120 300". 0 or -1. */
 int ctl_fmt_timeouts(const struct ctl_timeouts_row *row,
 		     const struct ctl_out *out);

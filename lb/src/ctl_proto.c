@@ -323,6 +323,7 @@ static const struct ctl_verb_def {
 	[CTL_V_BEGIN] = { "begin",     0,                                false },
 	[CTL_V_COMMIT] = { "commit",   0,                                false },
 	[CTL_V_ABORT] = { "abort",     0,                                false },
+	[CTL_V_DROPS] = { "drops",     0,                                false },
 };
 
 const char *ctl_verb_name(enum ctl_verb verb)
@@ -716,6 +717,19 @@ static const struct ctl_field ctl_timeouts_fields[] = {
 	F_U32(struct ctl_timeouts_row, udp, UINT32_MAX),
 };
 
+static const struct ctl_field ctl_table_fields[] = {
+	F_U64(struct ctl_table_row, entries),
+	F_U64(struct ctl_table_row, half_open),
+	F_U64(struct ctl_table_row, capacity),
+	F_U64(struct ctl_table_row, rx),
+	F_U64(struct ctl_table_row, tx),
+};
+
+static const struct ctl_field ctl_drop_fields[] = {
+	F_STR(struct ctl_drop_row, "reason", CTL_F_NAME, reason),
+	F_U64(struct ctl_drop_row, count),
+};
+
 #define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Row kinds, in enum ctl_line order from CTL_L_INFO. */
@@ -736,6 +750,10 @@ static const struct ctl_rowdef {
 	  sizeof(struct ctl_conn_row) },
 	{ "timeouts", ctl_timeouts_fields, NFIELDS(ctl_timeouts_fields),
 	  sizeof(struct ctl_timeouts_row) },
+	{ "table",    ctl_table_fields, NFIELDS(ctl_table_fields),
+	  sizeof(struct ctl_table_row) },
+	{ "drop",     ctl_drop_fields, NFIELDS(ctl_drop_fields),
+	  sizeof(struct ctl_drop_row) },
 };
 
 /* "1.2.1": 1 .. size-1 of digits and dots. */
@@ -1028,4 +1046,24 @@ bool ctl_timeouts_row_parse(const char *line, size_t len,
 			    struct ctl_timeouts_row *row)
 {
 	return row_parse(&ctl_rows[4], line, len, row);
+}
+
+int ctl_table_row_format(const struct ctl_table_row *row, char *buf, size_t len)
+{
+	return row_format(&ctl_rows[5], row, buf, len);
+}
+
+bool ctl_table_row_parse(const char *line, size_t len, struct ctl_table_row *row)
+{
+	return row_parse(&ctl_rows[5], line, len, row);
+}
+
+int ctl_drop_row_format(const struct ctl_drop_row *row, char *buf, size_t len)
+{
+	return row_format(&ctl_rows[6], row, buf, len);
+}
+
+bool ctl_drop_row_parse(const char *line, size_t len, struct ctl_drop_row *row)
+{
+	return row_parse(&ctl_rows[6], line, len, row);
 }

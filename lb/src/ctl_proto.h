@@ -40,6 +40,8 @@
  *     rs daddr=10.0.1.1:80 fwd=dr weight=1 active=3 inactive=9 conns=12 ...
  *     conn proto=tcp caddr=192.0.2.7:40001 vaddr=10.0.0.100:80 daddr=... state=ESTABLISHED expire=899
  *     timeouts tcp=900 tcpfin=120 udp=300
+ *     table entries=12 half_open=3 capacity=1048576 rx=900 tx=880
+ *     drop reason=no_connection count=7
  *
  * Formatters always write every field in the order of the tables in
  * ctl_proto.c; parsers accept any order, require every field, ignore keys
@@ -96,6 +98,10 @@
  *     large: write it without blocking the control loop (backpressure).
  * timeouts
  *     ok, one timeouts row (seconds, as ipvsadm --timeout), ".".
+ * drops
+ *     lbd's own (lbctl -L --drops; ipvsadm has none): ok, one table row
+ *     (connection table fill, frames in and out), then one drop row per
+ *     drop reason, zero counts included, ".".
  * begin / commit / abort
  *     ipvsadm -R as one transaction. begin inside a transaction: EPROTO.
  *     After begin, svc-*, rs-*, clear and zero apply to a private staging
@@ -125,6 +131,7 @@
 #define CTL_ERR_LEN		256	/* parse error buffers */
 #define CTL_WEIGHT_MAX		65535	/* as ipvsadm */
 #define CTL_LAT_NONE		UINT32_MAX	/* rs lat_us: no check has finished */
+#define CTL_REASON_MAX		32	/* drop reason name, including the NUL */
 
 /* Requests, in the order of the verb table in ctl_proto.c. */
 enum ctl_verb {
@@ -144,6 +151,7 @@ enum ctl_verb {
 	CTL_V_BEGIN,
 	CTL_V_COMMIT,
 	CTL_V_ABORT,
+	CTL_V_DROPS,
 	CTL_V_MAX
 };
 
@@ -240,6 +248,21 @@ struct ctl_timeouts_row {
 	uint32_t udp;		/* s */
 };
 
+/* "table": the connection table's fill and the datapath's frame counts. */
+struct ctl_table_row {
+	uint64_t entries;	/* flows in the table */
+	uint64_t half_open;	/* of those, in SYN_RECV */
+	uint64_t capacity;	/* table size, flows */
+	uint64_t rx;		/* frames the datapath read */
+	uint64_t tx;		/* frames it sent */
+};
+
+/* "drop": the counter of one reason the datapath drops frames for. */
+struct ctl_drop_row {
+	char reason[CTL_REASON_MAX];	/* dp_drop_name(): "no_connection", ... */
+	uint64_t count;
+};
+
 /* What a reply line is; see ctl_line_kind(). */
 enum ctl_line {
 	CTL_L_BAD = 0,		/* none of the below */
@@ -251,6 +274,8 @@ enum ctl_line {
 	CTL_L_RS,
 	CTL_L_CONN,
 	CTL_L_TIMEOUTS,
+	CTL_L_TABLE,
+	CTL_L_DROP,
 };
 
 /*
@@ -332,5 +357,9 @@ int ctl_timeouts_row_format(const struct ctl_timeouts_row *row, char *buf,
 			    size_t len);
 bool ctl_timeouts_row_parse(const char *line, size_t len,
 			    struct ctl_timeouts_row *row);
+int ctl_table_row_format(const struct ctl_table_row *row, char *buf, size_t len);
+bool ctl_table_row_parse(const char *line, size_t len, struct ctl_table_row *row);
+int ctl_drop_row_format(const struct ctl_drop_row *row, char *buf, size_t len);
+bool ctl_drop_row_parse(const char *line, size_t len, struct ctl_drop_row *row);
 
 #endif /* LB_CTL_PROTO_H */

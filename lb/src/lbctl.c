@@ -292,6 +292,22 @@ static int row_timeouts(void *arg, enum ctl_line kind, const char *line,
 	return ctl_fmt_timeouts(&row, &stdout_out);
 }
 
+static int row_drops(void *arg, enum ctl_line kind, const char *line,
+		     size_t len)
+{
+	struct ctl_table_row table;
+	struct ctl_drop_row drop;
+
+	(void)arg;
+	if (kind == CTL_L_TABLE)
+		return ctl_table_row_parse(line, len, &table) ?
+		       ctl_fmt_table(&table, &stdout_out) : -1;
+	if (kind == CTL_L_DROP)
+		return ctl_drop_row_parse(line, len, &drop) ?
+		       ctl_fmt_drop(&drop, &stdout_out) : -1;
+	return 0;
+}
+
 static int row_info(void *arg, enum ctl_line kind, const char *line, size_t len)
 {
 	if (kind != CTL_L_INFO)
@@ -347,6 +363,8 @@ static int run_rows(struct sess *s, const struct ctl_cli *cli)
 			return LBCTL_EXIT_IO;
 		return sess_rows(s, row_conn, NULL) < 0 ? LBCTL_EXIT_IO : 0;
 	}
+	if (cli->req.verb == CTL_V_DROPS)
+		return sess_rows(s, row_drops, NULL) < 0 ? LBCTL_EXIT_IO : 0;
 	return sess_rows(s, row_timeouts, NULL) < 0 ? LBCTL_EXIT_IO : 0;
 }
 
@@ -478,6 +496,7 @@ int main(int argc, char **argv)
 		break;
 	case CTL_V_CONNS:
 	case CTL_V_TIMEOUTS:
+	case CTL_V_DROPS:
 		rc = run_rows(&s, &cli);
 		break;
 	case CTL_V_NONE:

@@ -16,6 +16,8 @@
 #    that stalls mid-line) gets an error or a timeout; lbd answers others
 #    meanwhile.
 # 7. /metrics serves node_exporter's IPVS names with this service's labels.
+# 8. lbctl -L --drops shows the table fill and counts a datagram to a port
+#    with no service as a no_service drop.
 # Runs from the repo root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,6 +51,12 @@ responder_start() {
 # shellcheck disable=SC2317  # called through wait_for
 logged() {
 	tail -n "+$(($1 + 1))" "$TB_STATE/lbd.log" | grep -q "real server $2:80 $3 -> $4"
+}
+
+# True when lbd's log has <pattern> after line <n>; re-reads it on every call.
+# shellcheck disable=SC2317  # called through wait_for
+logged_since() {
+	tail -n "+$(($1 + 1))" "$TB_STATE/lbd.log" | grep -q "$2"
 }
 
 log_lines() {
@@ -129,8 +137,8 @@ check_reload() {
 	sed -i 's/lb_algo wrr/lb_algoo wrr/' "$conf"
 	from=$(log_lines)
 	kill -HUP "$pid"
-	if wait_for 5 "lbd to refuse the broken file" grep -q "reload failed" \
-		<(tail -n "+$((from + 1))" "$TB_STATE/lbd.log"); then
+	if wait_for 5 "lbd to refuse the broken file" \
+		logged_since "$from" "reload failed"; then
 		tb_pass "SIGHUP with a broken file is refused, with file:line: $(tail -n "+$((from + 1))" \
 			"$TB_STATE/lbd.log" | grep -m1 -o 'lbd.conf:[0-9]*: .*')"
 	else
@@ -143,8 +151,7 @@ check_reload() {
 	sed -i '0,/weight 1/s//weight 2/' "$conf"
 	from=$(log_lines)
 	kill -HUP "$pid"
-	if wait_for 5 "lbd to reload" grep -q "reloaded" \
-		<(tail -n "+$((from + 1))" "$TB_STATE/lbd.log"); then
+	if wait_for 5 "lbd to reload" logged_since "$from" "reloaded"; then
 		tb_pass "SIGHUP with a good file reloads"
 	else
 		tb_fail "SIGHUP with a good file reloads"
@@ -198,6 +205,24 @@ check_metrics() {
 		grep -q '^lbd_health_check_duration_seconds_count [1-9]' <<<"$m"
 }
 
+no_service_drops() {
+	lbctl -L --drops | awk '$1 == "no_service" { print $2 }'
+}
+
+check_drops() {
+	local out before after
+	out=$(lbctl -L --drops)
+	tb_check "lbctl -L --drops shows the connection table's fill" \
+		grep -q '^Connection table: [0-9]* of 262144 entries' <<<"$out"
+	before=$(no_service_drops)
+	run_in client timeout 3 socat -u - "UDP4:$TB_VIP:9" <<<"x" || true
+	wait_for 3 "the datagram to be counted" \
+		test "$(no_service_drops)" -gt "${before:-0}" || true
+	after=$(no_service_drops)
+	tb_check "a UDP datagram to a port with no service counts as no_service ($before -> $after)" \
+		test "${after:-0}" -gt "${before:-0}"
+}
+
 main() {
 	tb_test_begin
 	topo_up dr "$BACKENDS" "$WEIGHTS"
@@ -214,6 +239,7 @@ main() {
 	check_reload
 	check_socket_abuse
 	check_metrics
+	check_drops
 	tb_check "lbd still running at the end" topo_lbd_alive
 	tb_test_end
 }

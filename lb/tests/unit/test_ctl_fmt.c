@@ -382,6 +382,24 @@ static void test_ctl_fmt_timeouts_like_ipvsadm(void **state)
 	assert_string_equal(out, "Timeout (tcp tcpfin udp): 900 120 300\n");
 }
 
+static void test_ctl_fmt_drops(void **state)
+{
+	static char out[512];
+	struct ctl_buf b;
+	struct ctl_out o = ctl_buf_out(&b, out, sizeof(out));
+	struct ctl_table_row t = { 12, 3, 1048576, 900, 880 };
+	struct ctl_drop_row d = { "no_connection", 7 };
+
+	(void)state;
+	assert_int_equal(ctl_fmt_table(&t, &o), 0);
+	assert_int_equal(ctl_fmt_drop(&d, &o), 0);
+	assert_string_equal(out,
+		"Connection table: 12 of 1048576 entries, 3 half-open\n"
+		"Frames: 900 received, 880 sent\n"
+		"Drops by reason:\n"
+		"  no_connection            7\n");
+}
+
 static void test_ctl_fmt_buffer_overflow_is_reported(void **state)
 {
 	char out[40];
@@ -428,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_ctl_fmt_num_like_print_largenum),
 		cmocka_unit_test(test_ctl_fmt_conns_like_ipvsadm_c),
 		cmocka_unit_test(test_ctl_fmt_timeouts_like_ipvsadm),
+		cmocka_unit_test(test_ctl_fmt_drops),
 		cmocka_unit_test(test_ctl_fmt_buffer_overflow_is_reported),
 		cmocka_unit_test(test_ctl_fmt_view_rejects_bad_rows),
 	};

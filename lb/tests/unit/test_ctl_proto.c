@@ -71,6 +71,7 @@ static const struct req_ok req_oks[] = {
 	  CTL_V_LIST, "10.0.0.100", 53, IPPROTO_UDP, NULL, 0, "", 0, 0 },
 	{ "conns\n", "conns\n", CTL_V_CONNS, NULL, 0, 0, NULL, 0, "", 0, 0 },
 	{ "timeouts\n", "timeouts\n", CTL_V_TIMEOUTS, NULL, 0, 0, NULL, 0, "", 0, 0 },
+	{ "drops\n", "drops\n", CTL_V_DROPS, NULL, 0, 0, NULL, 0, "", 0, 0 },
 	{ "begin\n", "begin\n", CTL_V_BEGIN, NULL, 0, 0, NULL, 0, "", 0, 0 },
 	{ "commit\n", "commit\n", CTL_V_COMMIT, NULL, 0, 0, NULL, 0, "", 0, 0 },
 	{ "abort\n", "abort\n", CTL_V_ABORT, NULL, 0, 0, NULL, 0, "", 0, 0 },
@@ -339,6 +340,8 @@ static void test_ctl_rows_round_trip(void **state)
 		"conn proto=tcp caddr=1.2.3.4:1 vaddr=5.6.7.8:2 daddr=9.10.11.12:3 "
 		"state=TIME_WAIT expire=0\n",
 		"timeouts tcp=0 tcpfin=4294967295 udp=1\n",
+		"table entries=12 half_open=3 capacity=1048576 rx=18446744073709551615 tx=0\n",
+		"drop reason=no_connection count=7\n",
 	};
 	char buf[CTL_LINE_MAX];
 	size_t i;
@@ -353,6 +356,8 @@ static void test_ctl_rows_round_trip(void **state)
 			struct ctl_rs_row rs;
 			struct ctl_conn_row conn;
 			struct ctl_timeouts_row to;
+			struct ctl_table_row tab;
+			struct ctl_drop_row drop;
 		} a, b;
 		int len = -1;
 
@@ -383,6 +388,16 @@ static void test_ctl_rows_round_trip(void **state)
 			assert_true(ctl_timeouts_row_parse(l, n, &a.to));
 			len = ctl_timeouts_row_format(&a.to, buf, sizeof(buf));
 			assert_true(ctl_timeouts_row_parse(buf, (size_t)len, &b.to));
+			break;
+		case CTL_L_TABLE:
+			assert_true(ctl_table_row_parse(l, n, &a.tab));
+			len = ctl_table_row_format(&a.tab, buf, sizeof(buf));
+			assert_true(ctl_table_row_parse(buf, (size_t)len, &b.tab));
+			break;
+		case CTL_L_DROP:
+			assert_true(ctl_drop_row_parse(l, n, &a.drop));
+			len = ctl_drop_row_format(&a.drop, buf, sizeof(buf));
+			assert_true(ctl_drop_row_parse(buf, (size_t)len, &b.drop));
 			break;
 		default:
 			fail_msg("kind of %s", l);
