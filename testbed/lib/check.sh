@@ -152,6 +152,34 @@ tb_test_end() {
 	exit 1
 }
 
+# --- scenarios -------------------------------------------------------------
+
+# Starts a scenario test (tb_test_begin), then a <mode> testbed of <backends>
+# real servers weighted <weights>, warm neighbours and an HTTP responder on
+# every real server for at most <secs>.
+tb_scenario_up() {
+	local mode=$1 backends=$2 weights=$3 secs=$4
+	tb_test_begin
+	topo_up "$mode" "$backends" "$weights"
+	topo_warm_neigh 5
+	topo_start_http "$secs"
+}
+
+# Starts lbd for at most <secs> (the test ends there if it is not usable),
+# sends <n> requests through the VIP and checks them: all answered, the
+# exact wrr split, the addresses every responder saw (<local_kind> "vip" or
+# "rip", see tb_check_bodies), lbd still running.
+tb_scenario_traffic() {
+	local secs=$1 n=$2 local_kind=$3
+	if ! tb_lbd_start "$secs"; then
+		tb_test_end
+	fi
+	tb_send_requests "$n"
+	tb_check_wrr "$n"
+	tb_check_bodies "$local_kind"
+	tb_check "lbd still running after $n connections" topo_lbd_alive
+}
+
 # --- lbd -------------------------------------------------------------------
 
 # Writes the config, checks `lbd -t`, starts lbd for at most <secs> (with
@@ -396,10 +424,15 @@ tb_cap_stop_all() {
 }
 
 # Prints capture <name> as "<src mac> <dst mac> <src ip.port> <dst ip.port>"
-# lines, parsed from `tcpdump -nn -e -r`.
+# lines, parsed from `tcpdump -nn -e -r`; with <filter>, only the frames it
+# matches (a pcap-filter expression applied when reading).
 tb_cap_flows() {
-	local name=$1
-	tcpdump -nn -e -r "$TB_STATE/$name.pcap" 2>/dev/null | awk '
+	local name=$1 filter=${2:-}
+	local -a expr=()
+	if [[ -n "$filter" ]]; then
+		expr=("$filter")
+	fi
+	tcpdump -nn -e -r "$TB_STATE/$name.pcap" "${expr[@]}" 2>/dev/null | awk '
 	{
 		smac = $2; dmac = $4; sub(/,$/, "", dmac)
 		for (i = 5; i + 4 <= NF; i++) {

@@ -93,8 +93,8 @@ vf_check_wrr_delta() {
 
 # --- frame checks -------------------------------------------------------------
 
-# DR at each real server: every frame to the VIP has dst IP = VIP, dst MAC =
-# that real server, src MAC = director, src IP = client.
+# DR at each real server: every TCP frame to the VIP has dst IP:port =
+# VIP:80, dst MAC = that real server, src MAC = director, src IP = client.
 vf_check_dr_rs() {
 	local pfx=$1 lbmac rsmac i n bad smac dmac src dst backends
 	backends=$(tb_kv_get backends)
@@ -104,13 +104,12 @@ vf_check_dr_rs() {
 		n=0
 		bad=''
 		while read -r smac dmac src dst; do
-			[[ "$dst" == "$TB_VIP".* ]] || continue
 			n=$((n + 1))
 			if [[ "$dst" != "$TB_VIP.$TB_VPORT" || "$dmac" != "$rsmac" ||
 				"$smac" != "$lbmac" || "${src%.*}" != "$TB_CLIENT_IP" ]]; then
 				bad+="$smac > $dmac $src > $dst"$'\n'
 			fi
-		done < <(tb_cap_flows "${pfx}rs$i")
+		done < <(tb_cap_flows "${pfx}rs$i" "tcp and dst host $TB_VIP")
 		tb_check_none "DR at rs$i: dst IP = VIP, dst MAC = rs$i $rsmac, src MAC = director $lbmac, src IP = client" \
 			"$n" "${bad%$'\n'}"
 	done
@@ -119,13 +118,23 @@ vf_check_dr_rs() {
 # DR at the router: requests go to the director's MAC; replies come from
 # the real servers' MACs, never from the director's.
 vf_check_dr_router() {
-	local pfx=$1 lbmac rsmacs='' i backends nin=0 nout=0 badin='' badout=''
-	local smac dmac src dst
+	local pfx=$1 rsmacs='' i backends
 	backends=$(tb_kv_get backends)
-	lbmac=$(tb_mac lb eth0)
 	for ((i = 1; i <= backends; i++)); do
 		rsmacs+=" $(tb_mac "rs$i" eth0) "
 	done
+	vf_check_router "$pfx" DR "$rsmacs" '' "a real server's MAC, not the director's"
+}
+
+# The router half of the DR and NAT checks, on capture <pfx>router: every
+# frame to VIP:80 has dst MAC = the director's (outside MAC); every frame
+# from VIP:80 goes to the client, from one of <srcmacs> (" mac " each) and,
+# unless <dstmac> is empty, to <dstmac>; any other frame is wrong. <kind>
+# (DR, NAT) and <from> (who the replies come from) name the checks.
+vf_check_router() {
+	local pfx=$1 kind=$2 srcmacs=$3 dstmac=$4 from=$5
+	local lbmac nin=0 nout=0 badin='' badout='' smac dmac src dst
+	lbmac=$(tb_mac lb eth0)
 	while read -r smac dmac src dst; do
 		if [[ "$dst" == "$TB_VIP.$TB_VPORT" ]]; then
 			nin=$((nin + 1))
@@ -134,16 +143,17 @@ vf_check_dr_router() {
 			fi
 		elif [[ "$src" == "$TB_VIP.$TB_VPORT" ]]; then
 			nout=$((nout + 1))
-			if [[ "$rsmacs" != *" $smac "* || "${dst%.*}" != "$TB_CLIENT_IP" ]]; then
+			if [[ "$srcmacs" != *" $smac "* || ( -n "$dstmac" && "$dmac" != "$dstmac" ) ||
+				"${dst%.*}" != "$TB_CLIENT_IP" ]]; then
 				badout+="$smac > $dmac $src > $dst"$'\n'
 			fi
 		else
 			badin+="unexpected: $smac > $dmac $src > $dst"$'\n'
 		fi
 	done < <(tb_cap_flows "${pfx}router")
-	tb_check_none "DR at router: every frame to the VIP has dst MAC = director $lbmac" \
+	tb_check_none "$kind at router: every frame to the VIP has dst MAC = director $lbmac" \
 		"$nin" "${badin%$'\n'}"
-	tb_check_none "DR at router: every reply from the VIP comes from a real server's MAC, not the director's" \
+	tb_check_none "$kind at router: every reply from the VIP comes from $from" \
 		"$nout" "${badout%$'\n'}"
 }
 
@@ -178,8 +188,9 @@ vf_check_dr_bypass() {
 	fi
 }
 
-# NAT at each real server: in, dst = rip:rport from the client via the
-# director's inside MAC; out, back to the client via the director.
+# NAT at each real server, every TCP frame on the real-server port: in, dst =
+# rip:rport from the client via the director's inside MAC; out, back to the
+# client via the director; anything else is wrong.
 vf_check_nat_rs() {
 	local pfx=$1 inmac rsmac rip i n bad smac dmac src dst port backends
 	backends=$(tb_kv_get backends)
@@ -191,22 +202,20 @@ vf_check_nat_rs() {
 		n=0
 		bad=''
 		while read -r smac dmac src dst; do
+			n=$((n + 1))
 			if [[ "$dst" == "$rip.$port" ]]; then
-				n=$((n + 1))
 				if [[ "${src%.*}" != "$TB_CLIENT_IP" || "$smac" != "$inmac" ||
 					"$dmac" != "$rsmac" ]]; then
 					bad+="in:  $smac > $dmac $src > $dst"$'\n'
 				fi
 			elif [[ "$src" == "$rip.$port" ]]; then
-				n=$((n + 1))
 				if [[ "${dst%.*}" != "$TB_CLIENT_IP" || "$dmac" != "$inmac" ]]; then
 					bad+="out: $smac > $dmac $src > $dst"$'\n'
 				fi
-			elif [[ "${src%.*}" == "$TB_CLIENT_IP" || "${dst%.*}" == "$TB_CLIENT_IP" ]]; then
-				n=$((n + 1))
+			else
 				bad+="?:   $smac > $dmac $src > $dst"$'\n'
 			fi
-		done < <(tb_cap_flows "${pfx}rs$i")
+		done < <(tb_cap_flows "${pfx}rs$i" "tcp port $port")
 		tb_check_none "NAT at rs$i: in dst = $rip:$port from client $TB_CLIENT_IP via director $inmac; out to the client via the director" \
 			"$n" "${bad%$'\n'}"
 	done
@@ -232,29 +241,10 @@ vf_check_nat_client() {
 # NAT at the router: both directions cross the LAN through the director's
 # outside MAC.
 vf_check_nat_router() {
-	local pfx=$1 lbmac rtmac nin=0 nout=0 badin='' badout='' smac dmac src dst
+	local pfx=$1 lbmac rtmac
 	lbmac=$(tb_mac lb eth0)
 	rtmac=$(tb_mac router eth1)
-	while read -r smac dmac src dst; do
-		if [[ "$dst" == "$TB_VIP.$TB_VPORT" ]]; then
-			nin=$((nin + 1))
-			if [[ "$dmac" != "$lbmac" ]]; then
-				badin+="$smac > $dmac $src > $dst"$'\n'
-			fi
-		elif [[ "$src" == "$TB_VIP.$TB_VPORT" ]]; then
-			nout=$((nout + 1))
-			if [[ "$smac" != "$lbmac" || "$dmac" != "$rtmac" ||
-				"${dst%.*}" != "$TB_CLIENT_IP" ]]; then
-				badout+="$smac > $dmac $src > $dst"$'\n'
-			fi
-		else
-			badin+="unexpected: $smac > $dmac $src > $dst"$'\n'
-		fi
-	done < <(tb_cap_flows "${pfx}router")
-	tb_check_none "NAT at router: every frame to the VIP has dst MAC = director $lbmac" \
-		"$nin" "${badin%$'\n'}"
-	tb_check_none "NAT at router: every reply from the VIP comes from director $lbmac to the router $rtmac" \
-		"$nout" "${badout%$'\n'}"
+	vf_check_router "$pfx" NAT " $lbmac " "$rtmac" "director $lbmac to the router $rtmac"
 }
 
 # NAT: no real-server address appears in the client's or the router's

@@ -18,17 +18,8 @@ readonly REQUESTS=120
 readonly LIFETIME=110	# seconds any job may live; the test takes about 10
 
 main() {
-	tb_test_begin
-	topo_up dr "$BACKENDS" "$WEIGHTS"
-	topo_warm_neigh 5
-	topo_start_http "$LIFETIME"
-	if ! tb_lbd_start "$LIFETIME"; then
-		tb_test_end
-	fi
-	tb_send_requests "$REQUESTS"
-	tb_check_wrr "$REQUESTS"
-	tb_check_bodies vip
-	tb_check "lbd still running after $REQUESTS connections" topo_lbd_alive
+	tb_scenario_up dr "$BACKENDS" "$WEIGHTS" "$LIFETIME"
+	tb_scenario_traffic "$LIFETIME" "$REQUESTS" vip
 	tb_test_end
 }
 
