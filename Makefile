@@ -25,7 +25,7 @@ TEST_PKGS = cmocka
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	libpcap-dev libnl-3-dev libnl-route-3-dev libhiredis-dev libevent-dev \
 	libcmocka-dev tcpdump ethtool iproute2 nftables redis-server redis-tools \
-	wrk gnuplot-nox shellcheck cppcheck valgrind socat curl procps psmisc perl jq \
+	wrk gnuplot-nox shellcheck cppcheck valgrind socat curl procps psmisc perl jq iperf3 \
 	haproxy bc
 
 BUILD := build/$(MODE)
