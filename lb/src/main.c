@@ -321,9 +321,25 @@ struct control {
 	struct model *model;
 	struct stats stats;
 	struct hc *hc;
+	struct event *flush;		/* folds health verdicts into one rebuild */
 	const char *file;
 	uint64_t drops_seen;
+	pthread_t dp_thread;
+	bool dp_running;
 };
+
+/*
+ * Stops the datapath thread and waits for it. Everything the datapath may
+ * still touch (the dump buffer, published tables) is freed only after this.
+ */
+static void stop_datapath(struct control *cs)
+{
+	if (!cs->dp_running)
+		return;
+	atomic_store(&cs->l->stop, true);
+	pthread_join(cs->dp_thread, NULL);
+	cs->dp_running = false;
+}
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
@@ -400,7 +416,17 @@ static void on_health(void *arg, const struct hc_event *ev)
 		 rs ? ntohs(rs->port) : 0, ev->up ? "down" : "up",
 		 ev->up ? "up" : "down", ev->detail, ev->latency_us / 1000.0,
 		 !ev->up && ev->inhibit_on_failure ? ", weight 0" : "");
-	model_set_health(cs->model, (uint16_t)ev->id, ev->up);
+	if (model_set_health(cs->model, (uint16_t)ev->id, ev->up))
+		event_active(cs->flush, 0, 0);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *cs = arg;
+
+	(void)fd;
+	(void)what;
+	model_flush(cs->model);
 }
 
 static int add_signal(struct event_base *base, int sig, event_callback_fn fn,
@@ -415,21 +441,26 @@ static int add_signal(struct event_base *base, int sig, event_callback_fn fn,
  * housekeeping, on one libevent loop. Returns when told to stop.
  */
 static int control_run(struct control *cs, const struct opts *o,
-		       const struct dp_conf *dc)
+		       const struct dp_conf *dc, const sigset_t *blocked)
 {
 	struct timeval second = { 1, 0 };
-	struct event *sigs[4] = { 0 }, *tick = NULL;
+	struct event *sigev[4] = { 0 }, *tick = NULL;
 	struct ctl *ctl = NULL;
 	struct metrics *mx = NULL;
 	char err[512];
 	int rc = -1;
 	size_t i;
 
-	if (add_signal(cs->base, SIGTERM, on_stop, cs, &sigs[0]) ||
-	    add_signal(cs->base, SIGINT, on_stop, cs, &sigs[1]) ||
-	    add_signal(cs->base, SIGUSR1, on_usr1, cs, &sigs[2]) ||
-	    add_signal(cs->base, SIGHUP, on_hup, cs, &sigs[3])) {
+	if (add_signal(cs->base, SIGTERM, on_stop, cs, &sigev[0]) ||
+	    add_signal(cs->base, SIGINT, on_stop, cs, &sigev[1]) ||
+	    add_signal(cs->base, SIGUSR1, on_usr1, cs, &sigev[2]) ||
+	    add_signal(cs->base, SIGHUP, on_hup, cs, &sigev[3])) {
 		log_warn("cannot install signal handlers");
+		goto out;
+	}
+	/* libevent owns the signals now: let pending ones through. */
+	if (pthread_sigmask(SIG_UNBLOCK, blocked, NULL) != 0) {
+		log_warn("cannot unblock signals");
 		goto out;
 	}
 	tick = event_new(cs->base, -1, EV_PERSIST, on_tick, cs);
@@ -460,13 +491,14 @@ static int control_run(struct control *cs, const struct opts *o,
 	}
 	rc = event_base_dispatch(cs->base) == -1 ? -1 : 0;
 out:
+	stop_datapath(cs);
 	metrics_free(mx);
 	ctl_free(ctl);
 	if (tick)
 		event_free(tick);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigs[i])
-			event_free(sigs[i]);
+	for (i = 0; i < sizeof(sigev) / sizeof(sigev[0]); i++)
+		if (sigev[i])
+			event_free(sigev[i]);
 	return rc;
 }
 
@@ -482,8 +514,7 @@ int main(int argc, char **argv)
 	struct dp_conf dc;
 	struct topo tp;
 	struct opts o;
-	pthread_t dp_thread;
-	bool running = false;
+	sigset_t sigs;
 	int rc = 1, p;
 
 	if (parse_opts(argc, argv, &o)) {
@@ -491,6 +522,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("lbd", o.verbose);
+	/*
+	 * A peer that hangs up mid-reply must cost an error, not the process.
+	 * The others wait, blocked, until the control loop takes them: a
+	 * SIGHUP during start-up must not kill lbd.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	c = load_cfg(o.file);
 	if (!c)
 		return 1;
@@ -535,12 +578,14 @@ int main(int argc, char **argv)
 		goto out_dp;
 	}
 	cs.hc = hc_new(cs.base, on_health, &cs, dc.seed);
-	if (!cs.hc) {
+	cs.flush = event_new(cs.base, -1, 0, on_flush, &cs);
+	if (!cs.hc || !cs.flush) {
 		log_warn("out of memory");
 		goto out_control;
 	}
 	cs.model = model_new(&(struct model_env){
 			.pub = &pub, .nif = nif, .st = &l.dp->st, .hc = cs.hc,
+			.stats = &cs.stats, .topo = &tp,
 			.ext_name = tp.port[LB_PORT_EXT].name,
 			.int_name = t->port[LB_PORT_INT].present ?
 				    tp.port[LB_PORT_INT].name : NULL },
@@ -551,26 +596,26 @@ int main(int argc, char **argv)
 	}
 	c = NULL;	/* the model owns the config and the table now */
 	t = NULL;
-	if (pthread_create(&dp_thread, NULL, loop_datapath, &l) != 0) {
+	if (pthread_create(&cs.dp_thread, NULL, loop_datapath, &l) != 0) {
 		log_warn("cannot start the datapath thread");
 		goto out_control;
 	}
-	running = true;
+	cs.dp_running = true;
 	announce_vips(&l, model_table(cs.model));
 	log_info("forwarding on %s%s%s; %u flows max; control socket %s",
 		 tp.port[LB_PORT_EXT].name, tp.port[LB_PORT_INT].ifindex ? " and " : "",
 		 tp.port[LB_PORT_INT].ifindex ? tp.port[LB_PORT_INT].name : "",
 		 dc.conn_max, o.sock);
-	rc = control_run(&cs, &o, &dc) ? 1 : 0;
+	rc = control_run(&cs, &o, &dc, &sigs) ? 1 : 0;
+	stop_datapath(&cs);
+	print_counters(&l, model_table(cs.model));
 
 out_control:
-	if (running) {
-		atomic_store(&l.stop, true);
-		pthread_join(dp_thread, NULL);
-		print_counters(&l, model_table(cs.model));
-	}
+	stop_datapath(&cs);
 	model_free(cs.model);	/* frees the config; the table is pub's */
 	hc_free(cs.hc);
+	if (cs.flush)
+		event_free(cs.flush);
 	if (cs.base)
 		event_base_free(cs.base);
 	if (!t)

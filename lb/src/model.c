@@ -8,10 +8,18 @@
  * refer to it as (slot, generation), counters are kept per slot, and the
  * health checker knows it by slot. A rebuild keeps the slot of every real
  * server whose service and address stay the same. A real server that leaves
- * the configuration while flows still use it stays in its slot as a draining
- * entry (IPVS's destination trash) until the datapath reports no flows; only
- * then is the slot free, and its next tenant gets generation + 1 so that a
- * stale flow can never reach it. Services get counter slots the same way.
+ * the configuration stays in its slot as a draining entry (IPVS's
+ * destination trash) until the datapath reports no flows for it and has left
+ * every table in which it could still take new ones; only then is the slot
+ * free, and its next tenant gets generation + 1 so that a stale flow can
+ * never reach it, and counters from zero. Services get counter slots the
+ * same way.
+ *
+ * Two kinds of rebuild. An apply (reload, lbctl) re-reads routes and binds
+ * every real server afresh. A health change or housekeeping keeps the
+ * configuration and reuses the binding in force, so it cannot fail on a
+ * route that went away meanwhile; several health changes in a row fold into
+ * one rebuild (model_flush()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfg_edit.h"
@@ -27,6 +36,7 @@
 #include "model.h"
 
 #define MODEL_RETIRED_MAX	64	/* tables waiting for the datapath to move on */
+#define MODEL_WAIT_MS		200	/* longest wait for the datapath to catch up */
 
 struct model_rs_slot {
 	bool used;		/* configured or draining */
@@ -61,6 +71,9 @@ struct model {
 	size_t n_retired;
 	struct model_slots slots;
 	struct model_slots scratch;	/* the next slots, while a build runs */
+	struct model_slots prev;	/* the slots before the last publication */
+	uint64_t generation;		/* successful applies */
+	bool dirty;			/* health changed since the last publication */
 };
 
 static uint32_t slot_conns(const struct model *m, uint16_t slot)
@@ -139,10 +152,38 @@ found:
 	return 0;
 }
 
+static const struct cfg_rs *cfg_rs_of(const struct cfg *c,
+				      const struct model_rs_slot *r,
+				      const struct cfg_svc **svc);
+static bool check_same(const struct cfg_svc *a, const struct cfg_rs *ra,
+		       const struct cfg_svc *b, const struct cfg_rs *rb);
+
+/*
+ * A real server keeps its health across a rebuild only when its checker
+ * stays as it was. A checker that is started afresh (new check settings, a
+ * server back from draining) begins "up" and reports only changes, so the
+ * slot must begin up too, or it would stay down for good.
+ */
+static bool keeps_health(const struct model *m, const struct model_rs_slot *was,
+			 const struct cfg_svc *s, const struct cfg_rs *rs)
+{
+	const struct cfg_svc *ps = NULL;
+	const struct cfg_rs *pr;
+
+	if (!was->used || was->draining)
+		return false;
+	pr = cfg_rs_of(m->cfg, was, &ps);
+	return pr && check_same(ps, pr, s, rs);
+}
+
 /*
  * Decides the next slots for <c> into m->scratch and fills the refs and the
- * draining entries (copied from the table in force). Returns the number of
- * draining entries, or -1 when slots run out.
+ * draining entries (copied from the table in force). A real server that
+ * leaves always drains first: the datapath may still be scheduling new flows
+ * to it from the table it has not left yet. A draining slot is freed once it
+ * has no flows and no retired table is waiting (so the datapath runs a table
+ * where it takes none). Returns the number of draining entries, or -1 when
+ * slots run out.
  */
 static int assign_all(struct model *m, const struct cfg *c,
 		      struct svc_ref *svc_refs, struct svc_ref *rs_refs,
@@ -155,23 +196,31 @@ static int assign_all(struct model *m, const struct cfg *c,
 	uint16_t s;
 
 	memset(nx, 0, sizeof(*nx));
-	for (s = 0; s < SVC_SLOTS; s++)
+	for (s = 0; s < SVC_SLOTS; s++) {
 		nx->rs[s].gen = old->rs[s].gen;
+		nx->nexthop[s] = old->nexthop[s];
+	}
 	for (i = 0; i < c->n_svc; i++) {
 		if (assign_svc(old, nx, &c->svc[i], &svc_refs[i]))
 			return -1;
-		for (j = 0; j < c->svc[i].n_rs; j++, k++)
-			if (assign_rs(old, nx, &c->svc[i], &c->svc[i].rs[j],
-				      &rs_refs[k]))
+		for (j = 0; j < c->svc[i].n_rs; j++, k++) {
+			const struct cfg_rs *rs = &c->svc[i].rs[j];
+
+			if (assign_rs(old, nx, &c->svc[i], rs, &rs_refs[k]))
 				return -1;
+			s = rs_refs[k].slot;
+			if (!keeps_health(m, &old->rs[s], &c->svc[i], rs))
+				rs_refs[k].up = nx->rs[s].up = true;
+		}
 	}
 	for (s = 0; s < SVC_SLOTS; s++) {
 		const struct svc_rs *was = m->cur ? m->cur->slot[s] : NULL;
 
-		if (!old->rs[s].used || nx->rs[s].used)
+		if (!old->rs[s].used || nx->rs[s].used || !was)
 			continue;
-		if (!was || slot_conns(m, s) == 0)
-			continue;		/* free: nothing refers to it */
+		if (old->rs[s].draining && slot_conns(m, s) == 0 &&
+		    m->n_retired == 0)
+			continue;		/* free: nothing can refer to it */
 		nx->rs[s] = old->rs[s];
 		nx->rs[s].draining = true;
 		nx->svc[was->svc].used = true;	/* its counters stay its own */
@@ -214,7 +263,8 @@ static void fill_macs(struct model *m, struct svc_table *t,
 			int ifx = t->port[rs->via].ifindex;
 
 			if (was && was->has_mac && was->addr == rs->addr &&
-			    was->via == rs->via) {
+			    was->via == rs->via &&
+			    m->slots.nexthop[rs->slot] == tp->nexthop[rs->slot]) {
 				rs->mac = was->mac;
 				rs->has_mac = true;
 			} else if (netif_neigh(m->env.nif, ifx, tp->nexthop[rs->slot],
@@ -235,8 +285,38 @@ static void fill_macs(struct model *m, struct svc_table *t,
 
 /* --- build and publish -------------------------------------------------------- */
 
-static struct svc_table *build(struct model *m, const struct cfg *c, char *err,
-			       size_t errlen)
+/*
+ * Keeps the binding in force for every real server of <t>: interfaces,
+ * next hops and MACs as the table in force has them (its slots hold the
+ * same servers, draining ones included).
+ */
+static void keep_binding(const struct model *m, struct svc_table *t)
+{
+	uint16_t i, j;
+
+	memcpy(t->port, m->cur->port, sizeof(t->port));
+	t->has_gw = m->cur->has_gw;
+	t->gw_mac = m->cur->gw_mac;
+	for (i = 0; i < t->n_svc; i++)
+		for (j = 0; j < t->svc[i].n_rs; j++) {
+			struct svc_rs *rs = &t->svc[i].rs[j];
+			const struct svc_rs *was = m->cur->slot[rs->slot];
+
+			if (!was)
+				continue;	/* cannot happen: same config */
+			rs->via = was->via;
+			rs->has_mac = was->has_mac;
+			rs->mac = was->mac;
+		}
+}
+
+/*
+ * Builds the table for <c> into a new svc_table, with the next slots in
+ * m->scratch. <rebind>: look up routes and neighbours afresh (an apply);
+ * otherwise keep the binding in force (a health change, housekeeping).
+ */
+static struct svc_table *build(struct model *m, const struct cfg *c,
+			       bool rebind, char *err, size_t errlen)
 {
 	size_t n_rs = cfg_rs_total(c);
 	struct svc_ref *svc_refs = calloc(c->n_svc + 1, sizeof(*svc_refs));
@@ -260,6 +340,11 @@ static struct svc_table *build(struct model *m, const struct cfg *c, char *err,
 			      err, errlen);
 	if (!t)
 		goto out;
+	if (!rebind) {
+		keep_binding(m, t);
+		svc_table_ready(t);
+		goto out;
+	}
 	if (topo_bind(m->env.nif, t, m->env.ext_name, m->env.int_name, &tp,
 		      err, errlen))
 		goto err_free;
@@ -269,7 +354,9 @@ static struct svc_table *build(struct model *m, const struct cfg *c, char *err,
 		goto err_free;
 	}
 	fill_macs(m, t, &tp);
-	memcpy(m->scratch.nexthop, tp.nexthop, sizeof(tp.nexthop));
+	for (n_rs = 0; n_rs < SVC_SLOTS; n_rs++)
+		if (m->scratch.rs[n_rs].used && !m->scratch.rs[n_rs].draining)
+			m->scratch.nexthop[n_rs] = tp.nexthop[n_rs];
 	svc_table_ready(t);
 	goto out;
 
@@ -283,21 +370,72 @@ out:
 	return t;
 }
 
-static void retire(struct model *m, struct svc_table *old)
+/* Frees the retired tables the datapath has moved past. */
+static void reap(struct model *m)
 {
-	if (!old)
-		return;
-	if (m->n_retired == MODEL_RETIRED_MAX)
-		fatalx("%d tables retired and none released: the datapath "
-		       "is stuck", MODEL_RETIRED_MAX);
-	m->retired[m->n_retired++] = old;
+	size_t i, kept = 0;
+
+	for (i = 0; i < m->n_retired; i++) {
+		if (svc_pub_released(m->env.pub, m->retired[i]))
+			svc_table_free(m->retired[i]);
+		else
+			m->retired[kept++] = m->retired[i];
+	}
+	m->n_retired = kept;
 }
 
-static void publish(struct model *m, struct svc_table *t)
+/*
+ * Room for one more retired table. The datapath acknowledges a new table
+ * within one poll interval, so a full list is waited on, briefly; if the
+ * datapath still has not moved on, the publication is refused rather than
+ * the memory of a table it may be reading freed.
+ */
+static bool room_to_retire(struct model *m)
 {
-	retire(m, svc_pub_set(m->env.pub, t));
+	struct timespec ms = { 0, 1000000 };
+	int waited;
+
+	reap(m);
+	for (waited = 0; m->n_retired == MODEL_RETIRED_MAX &&
+	     waited < MODEL_WAIT_MS; waited++) {
+		nanosleep(&ms, NULL);
+		reap(m);
+	}
+	return m->n_retired < MODEL_RETIRED_MAX;
+}
+
+/*
+ * Publishes <t> with the slots in m->scratch, or returns -1 (with <t>
+ * freed and nothing changed) when the datapath has not caught up. A slot
+ * with a new tenant starts its counters from zero.
+ */
+static int publish(struct model *m, struct svc_table *t, char *err,
+		   size_t errlen)
+{
+	struct svc_table *old;
+	uint16_t s;
+
+	if (!room_to_retire(m)) {
+		svc_table_free(t);
+		snprintf(err, errlen, "the datapath has not taken the last %d "
+			 "tables; try again", MODEL_RETIRED_MAX);
+		return -1;
+	}
+	for (s = 0; s < SVC_SLOTS && m->env.stats; s++)
+		if (m->scratch.rs[s].used && (!m->slots.rs[s].used ||
+		    m->scratch.rs[s].gen != m->slots.rs[s].gen))
+			stats_zero_rs(m->env.stats, m->env.st, s);
+	for (s = 0; s < CFG_SVC_MAX && m->env.stats; s++)
+		if (m->scratch.svc[s].used && !m->slots.svc[s].used)
+			stats_zero_svc(m->env.stats, m->env.st, s);
+	old = svc_pub_set(m->env.pub, t);
+	if (old)
+		m->retired[m->n_retired++] = old;
 	m->cur = t;
+	m->prev = m->slots;
 	m->slots = m->scratch;
+	m->dirty = false;
+	return 0;
 }
 
 /* --- health checks -------------------------------------------------------------- */
@@ -375,6 +513,7 @@ struct model *model_new(const struct model_env *env, struct cfg *c,
 	m->env = *env;
 	m->cfg = c;
 	m->cur = first;
+	memcpy(m->slots.nexthop, env->topo->nexthop, sizeof(m->slots.nexthop));
 	/* svc_table_build() without refs: config order, generation 1, up. */
 	for (i = 0; i < first->n_svc; i++) {
 		const struct svc *s = &first->svc[i];
@@ -409,37 +548,65 @@ void model_free(struct model *m)
 
 int model_apply(struct model *m, struct cfg *next, char *err, size_t errlen)
 {
-	struct svc_table *t = build(m, next, err, errlen);
+	struct svc_table *t;
 	struct cfg *prev = m->cfg;
 
+	/* Routes or neighbours may have changed since the last look. */
+	if (netif_refresh(m->env.nif, err, errlen))
+		return -1;
+	t = build(m, next, true, err, errlen);
 	if (!t)
 		return -1;
-	sync_checks(m, &m->slots, &m->scratch, prev, next);
-	publish(m, t);
+	if (publish(m, t, err, errlen))
+		return -1;
+	sync_checks(m, &m->prev, &m->slots, prev, next);
 	m->cfg = next;
+	m->generation++;
 	cfg_free(prev);
 	return 0;
 }
 
-static void rebuild(struct model *m, const char *why)
+/* Rebuilds from the configuration in force, keeping the binding. */
+static bool rebuild(struct model *m, const char *why)
 {
 	char err[256];
-	struct svc_table *t = build(m, m->cfg, err, sizeof(err));
+	struct svc_table *t = build(m, m->cfg, false, err, sizeof(err));
 
-	if (!t) {
-		log_warn("rebuilding the service table (%s): %s", why, err);
-		return;
+	if (!t || publish(m, t, err, sizeof(err))) {
+		log_warn("rebuilding the service table (%s): %s; will retry",
+			 why, err);
+		m->dirty = true;
+		return false;
 	}
-	publish(m, t);
+	return true;
 }
 
-void model_set_health(struct model *m, uint16_t slot, bool up)
+/* Binds the configuration in force afresh (routes and MACs looked up again). */
+static bool rebind(struct model *m)
+{
+	char err[256];
+	struct svc_table *t = build(m, m->cfg, true, err, sizeof(err));
+
+	if (!t || publish(m, t, err, sizeof(err))) {
+		log_warn("binding the service table again: %s", err);
+		return false;
+	}
+	return true;
+}
+
+bool model_set_health(struct model *m, uint16_t slot, bool up)
 {
 	if (slot >= SVC_SLOTS || !m->slots.rs[slot].used ||
-	    m->slots.rs[slot].up == up)
-		return;
+	    m->slots.rs[slot].draining || m->slots.rs[slot].up == up)
+		return false;
 	m->slots.rs[slot].up = up;
-	rebuild(m, "health");
+	m->dirty = true;
+	return true;
+}
+
+bool model_flush(struct model *m)
+{
+	return m->dirty && rebuild(m, "health");
 }
 
 /* True when some real server lacks a MAC that the kernel now knows. */
@@ -455,7 +622,7 @@ static bool macs_to_learn(struct model *m)
 			const struct svc_rs *rs = &m->cur->svc[i].rs[j];
 			__be32 nh = m->slots.nexthop[rs->slot];
 
-			if (rs->has_mac)
+			if (rs->has_mac || !nh)
 				continue;
 			if (!refreshed && netif_refresh(m->env.nif, err, sizeof(err)))
 				log_warn("%s", err);
@@ -470,25 +637,20 @@ static bool macs_to_learn(struct model *m)
 
 bool model_tick(struct model *m)
 {
-	bool need = false;
-	size_t i, kept = 0;
+	bool need = m->dirty;
 	uint16_t s;
 
-	for (i = 0; i < m->n_retired; i++) {
-		if (svc_pub_released(m->env.pub, m->retired[i]))
-			svc_table_free(m->retired[i]);
-		else
-			m->retired[kept++] = m->retired[i];
-	}
-	m->n_retired = kept;
-
-	for (s = 0; s < SVC_SLOTS; s++)
-		if (m->slots.rs[s].draining && slot_conns(m, s) == 0)
+	reap(m);
+	for (s = 0; s < SVC_SLOTS && !need; s++)
+		if (m->slots.rs[s].draining && slot_conns(m, s) == 0 &&
+		    m->n_retired == 0)
 			need = true;
-	if (!need && !macs_to_learn(m))
+	if (need)
+		return rebuild(m, "housekeeping");
+	if (!macs_to_learn(m))
 		return false;
-	rebuild(m, "tick");
-	return true;
+	/* A MAC the kernel learned: bind again, same configuration. */
+	return rebind(m);
 }
 
 const struct cfg *model_cfg(const struct model *m)
@@ -515,4 +677,9 @@ int model_rs_slot(const struct model *m, uint8_t proto, __be32 vaddr,
 			return s;
 	}
 	return -1;
+}
+
+uint64_t model_generation(const struct model *m)
+{
+	return m->generation;
 }

@@ -14,6 +14,7 @@
 #include "dp.h"
 #include "hc.h"
 #include "netif.h"
+#include "stats.h"
 #include "svc.h"
 #include "topo.h"
 
@@ -25,6 +26,8 @@ struct model_env {
 	struct netif *nif;		/* routes and neighbours */
 	const struct dp_stats *st;	/* the datapath's counters (read only) */
 	struct hc *hc;			/* health checker, or NULL */
+	struct stats *stats;		/* baselines to reset for new tenants, or NULL */
+	const struct topo *topo;	/* the binding done at start */
 	const char *ext_name;		/* interface names chosen at start */
 	const char *int_name;		/* NULL when lbd drives one interface */
 };
@@ -43,22 +46,39 @@ void model_free(struct model *m);
 
 /*
  * Puts <next> in force: real servers keep their slots (and so their flows
- * and counters) when their service and address stay; removed ones with live
- * flows drain; new ones start up. On success takes ownership of <next> and
+ * and counters) when their service and address stay; removed ones drain;
+ * new ones start up. Routes and neighbours are looked up afresh. On success takes ownership of <next> and
  * returns 0. On failure returns -1 with <err> filled, frees nothing of
  * <next> and changes nothing.
  */
 int model_apply(struct model *m, struct cfg *next, char *err, size_t errlen);
 
-/* A health checker's verdict for the real server in <slot>; republishes. */
-void model_set_health(struct model *m, uint16_t slot, bool up);
+/*
+ * A health checker's verdict for the real server in <slot>. Records it and
+ * returns true when it changes something; the caller then arranges one
+ * model_flush() for however many verdicts arrive meanwhile.
+ */
+bool model_set_health(struct model *m, uint16_t slot, bool up);
+
+/*
+ * Publishes the health verdicts recorded since the last publication, keeping
+ * the binding in force. Returns true when it published; on failure (the
+ * datapath has not caught up) it logs and model_tick() retries.
+ */
+bool model_flush(struct model *m);
 
 /*
  * Housekeeping, about once a second: frees tables the datapath has left,
- * lets drained slots go, retries next hops whose MAC is unknown. Returns
- * true when it published a new table.
+ * lets drained slots go, retries a failed flush and next hops whose MAC is
+ * unknown. Returns true when it published a new table.
  */
 bool model_tick(struct model *m);
+
+/*
+ * Counts successful model_apply() calls: a transaction that began at one
+ * generation must not commit over a change made since.
+ */
+uint64_t model_generation(const struct model *m);
 
 /* The configuration in force. Valid until the next apply. */
 const struct cfg *model_cfg(const struct model *m);

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Integration, the control plane's model under stress, one check per failure
+# a review found:
+#
+#   client -- router --[bridge lan]-- lb (lbd, VIP 10.0.0.100, HTTP_GET checks)
+#                              |----- rs1..rs3 10.0.0.11-13:80; rs3 starts with ARP off
+#
+# 1. A real server whose MAC is unknown at start takes no flows, and takes
+#    its share once it answers ARP (the tick learns the MAC).
+# 2. A checker restarted while its server is down (a reload changes the
+#    check) starts from "up": the server is not stuck down.
+# 3. 70 edits in one write are all applied and answered; lbd lives.
+# 4. A client that hangs up without reading its replies costs lbd nothing.
+# Runs from the repo root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=testbed/lib/check.sh
+source testbed/lib/check.sh
+
+readonly BACKENDS=3
+readonly WEIGHTS=1,1,1
+readonly LIFETIME=170		# seconds any job may live; the test takes about 40
+
+lbctl() {
+	run_in lb timeout 10 bin/lbctl --socket "$(tb_kv_get lbd_socket)" "$@"
+}
+
+# True when 9 requests through the VIP reach rs<i> at least once.
+# shellcheck disable=SC2317  # called through wait_for
+serves() {
+	tb_send_requests 9 10
+	((${TB_RESP_COUNT[rs$1]:-0} > 0))
+}
+
+# True when lbctl --health shows <addr>:80 <state>.
+# shellcheck disable=SC2317  # called through wait_for
+health_is() {
+	lbctl -L -n --health | grep -q "$1:80 .* $2 "
+}
+
+check_unknown_mac_learned() {
+	tb_send_requests 30
+	tb_check_eq "rs3 without a known MAC: 30 requests answered" "$TB_RESP_OK" 30
+	tb_check_eq "rs3 without a known MAC takes no flow" "${TB_RESP_COUNT[rs3]:-0}" 0
+	run_in rs3 ip link set eth0 arp on
+	if wait_for 15 "rs3 to take flows once it answers ARP" serves 3; then
+		tb_pass "rs3 takes flows once it answers ARP"
+	else
+		tb_fail "rs3 takes flows once it answers ARP (within 15 s)"
+	fi
+	tb_send_requests 30
+	tb_check_eq "then rs3 takes exactly its share (10 of 30)" \
+		"${TB_RESP_COUNT[rs3]:-0}" 10
+}
+
+check_checker_restart() {
+	local conf="$TB_STATE/lbd.conf" pid ip2
+	pid=$(topo_lbd_pid)
+	ip2=$(topo_rs_ip dr 2)
+	cp "$conf" "$TB_STATE/good.conf"
+	# rs2's check now wants 201: rs2 goes down.
+	awk -v ip="$ip2" '$1 == "real_server" { cur = $2 }
+		cur == ip && $1 == "status_code" { sub(/200/, "201") } { print }' \
+		"$TB_STATE/good.conf" >"$conf"
+	kill -HUP "$pid"
+	if wait_for 10 "rs2 down after its check changed" health_is "$ip2" down; then
+		tb_pass "rs2 is down while its check wants 201"
+	else
+		tb_fail "rs2 is down while its check wants 201"
+	fi
+	cp "$TB_STATE/good.conf" "$conf"
+	kill -HUP "$pid"
+	if wait_for 10 "rs2 up after its check is restored" health_is "$ip2" up; then
+		tb_pass "rs2 comes back when the check is restored (not stuck down)"
+	else
+		tb_fail "rs2 comes back when the check is restored (not stuck down)"
+	fi
+	tb_send_requests 30
+	tb_check_eq "then rs2 takes its share again (10 of 30)" \
+		"${TB_RESP_COUNT[rs2]:-0}" 10
+}
+
+check_edit_burst() {
+	local i ip1 lines="" oks
+	ip1=$(topo_rs_ip dr 1)
+	for ((i = 0; i < 70; i++)); do
+		lines+="rs-edit tcp $TB_VIP:$TB_VPORT $ip1:80 dr $((1 + i % 2))"$'\n'
+	done
+	oks=$(printf '%s' "$lines" | run_in lb timeout 15 socat -t 10 - \
+		"UNIX-CONNECT:$(tb_kv_get lbd_socket)" 2>/dev/null | grep -c '^ok$' || true)
+	tb_check_eq "70 edits in one write: every one answered ok" "$oks" 70
+	tb_check "lbd alive after a burst of 70 publications" topo_lbd_alive
+	tb_check "the last edit is in force (weight 2)" \
+		grep -q "$ip1:80 .*Route   2 " <<<"$(lbctl -L -n)"
+}
+
+check_hangup() {
+	local i lines=""
+	for ((i = 0; i < 2000; i++)); do
+		lines+="list"$'\n'
+	done
+	# Writes every request, reads nothing, hangs up.
+	printf '%s' "$lines" | run_in lb timeout 5 socat -u - \
+		"UNIX-CONNECT:$(tb_kv_get lbd_socket)" >/dev/null 2>&1 || true
+	wait_for 3 "lbd to answer after the hang-up" topo_lbd_alive || true
+	tb_check "lbd alive after a client hung up on 2000 replies" topo_lbd_alive
+	tb_send_requests 9
+	tb_check_eq "and still forwarding (9 of 9)" "$TB_RESP_OK" 9
+}
+
+main() {
+	tb_test_begin
+	topo_up dr "$BACKENDS" "$WEIGHTS"
+	# rs3 does not answer ARP: lbd starts without its MAC. No neighbour
+	# warm-up: lbd resolves the others itself.
+	run_in rs3 ip link set eth0 arp off
+	topo_start_http "$LIFETIME"
+	TB_HC=1
+	if ! tb_lbd_start "$LIFETIME"; then
+		tb_test_end
+	fi
+	check_unknown_mac_learned
+	check_checker_restart
+	check_edit_burst
+	check_hangup
+	tb_check "lbd still running at the end" topo_lbd_alive
+	tb_test_end
+}
+
+main "$@"
