@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Control socket server. L2. One request line in, one reply out, per
- * ctl_proto.h; bufferevents give each peer a read and a write timeout, and a
- * line that grows past CTL_LINE_MAX without ending is refused, so no peer can
- * hold lbd or make it buffer without bound.
+ * ctl_proto.h. Every peer is bounded: requests wait while its replies pile
+ * up, a half line times out, a reply it stops reading times out, a line past
+ * CTL_LINE_MAX is refused and only CTL_CLIENTS_MAX peers are served at once,
+ * so no peer can hold lbd or make it buffer without bound.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -25,7 +26,12 @@
 
 #define CTL_DUMP_POLL_MS	5	/* how often a waiting dump is checked */
 #define CTL_DUMP_CHUNK		512	/* conn rows written per write callback */
-#define CTL_OUT_HIGH		(256 << 10)	/* bytes queued before waiting */
+#define CTL_DUMP_SLACK		4096	/* flows the table may gain during a dump */
+#define CTL_OUT_HIGH		(256 << 10)	/* bytes queued: requests wait */
+#define CTL_OUT_LOW		(64 << 10)	/* bytes queued: requests resume */
+#define CTL_IN_HIGH		(4 * CTL_LINE_MAX)	/* bytes of requests read ahead */
+#define CTL_LINES_PER_CB	64	/* requests answered per callback */
+#define CTL_CLIENTS_MAX		16	/* peers served at once */
 #define CTL_IPVS_VERSION	"1.2.1"
 
 struct ctl_client;
@@ -36,13 +42,24 @@ struct ctl {
 	struct ctl_client *clients;	/* every peer, for ctl_free() */
 	struct ctl_client *dumper;	/* the peer whose conns dump is under way */
 	struct event *dump_timer;
+	unsigned n_served;		/* clients counted against CTL_CLIENTS_MAX */
+	unsigned n_refused;		/* refused clients lingering, also at most that */
+	dev_t sock_dev;			/* the socket file ctl_new() made */
+	ino_t sock_ino;
 };
 
 struct ctl_client {
 	struct ctl *ctl;
 	struct bufferevent *bev;
 	struct cfg *txn;		/* begin..commit staging copy, or NULL */
-	bool closing;			/* flush, then free */
+	uint64_t txn_gen;		/* model_generation() at begin */
+	bool closing;			/* refused: flush, then free */
+	bool eof;			/* peer shut down its side: answer, then free */
+	bool served;			/* counted in ctl.n_served */
+	bool refused;			/* lingers (ctl.n_refused) until linger_end */
+	bool shut;			/* our side is shut down */
+	struct timeval linger_end;	/* loop time a refused peer is freed at */
+	bool read_timed;		/* the read timeout is armed */
 	bool waiting_dump;		/* asked for conns, dump not done */
 	struct conn *rows;		/* conns to write, from the dump */
 	uint32_t n_rows, pos;
@@ -56,6 +73,10 @@ static void client_free(struct ctl_client *cl)
 
 	if (c->dumper == cl)
 		c->dumper = NULL;	/* the datapath finishes into a buffer we keep */
+	if (cl->served)
+		c->n_served--;
+	if (cl->refused)
+		c->n_refused--;
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -284,8 +305,18 @@ static void write_rows(struct ctl_client *cl)
 		bufferevent_write(cl->bev, ".\n", 2);
 		free(cl->rows);
 		cl->rows = NULL;
-		bufferevent_enable(cl->bev, EV_READ);
 	}
+}
+
+/*
+ * Has on_read() run from the loop, soon: for requests that arrived while a
+ * reply was under way. Deferred rather than called, so that no caller sees
+ * <cl> freed under it.
+ */
+static void kick(struct ctl_client *cl)
+{
+	bufferevent_trigger(cl->bev, EV_READ,
+			    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void dump_start(struct ctl *c, struct ctl_client *cl)
@@ -293,14 +324,14 @@ static void dump_start(struct ctl *c, struct ctl_client *cl)
 	struct conn_dump *d = c->env.dump;
 	uint64_t live = atomic_load_explicit(&c->env.st->conn_live,
 					     memory_order_relaxed);
-	uint32_t cap = live + 4096 < c->env.conn_max ? (uint32_t)live + 4096
-						       : c->env.conn_max;
+	uint64_t want = live + live / 4 + CTL_DUMP_SLACK;
+	uint32_t cap = want < c->env.conn_max ? (uint32_t)want : c->env.conn_max;
 
 	d->buf = calloc(cap, sizeof(*d->buf));
 	if (!d->buf) {
 		cl->waiting_dump = false;
 		reply_err(cl, CTL_E_ENOMEM, "no memory for the connection list");
-		bufferevent_enable(cl->bev, EV_READ);
+		kick(cl);
 		return;
 	}
 	d->cap = cap;
@@ -313,7 +344,9 @@ static void dump_start(struct ctl *c, struct ctl_client *cl)
 /*
  * The dump timer: hands a finished dump to its peer, then starts the next
  * waiting one. A dump whose peer left is still waited for (the datapath
- * writes into its buffer) and then thrown away.
+ * writes into its buffer) and then thrown away. A full buffer smaller than
+ * the table means flows may have been left out: the table grew by more than
+ * the slack while the datapath walked it.
  */
 static void dump_poll(evutil_socket_t fd, short what, void *arg)
 {
@@ -331,6 +364,9 @@ static void dump_poll(evutil_socket_t fd, short what, void *arg)
 	}
 	if (st == CONN_DUMP_DONE) {
 		cl = c->dumper;
+		if (d->n == d->cap && d->cap < c->env.conn_max)
+			log_warn("conns: more than %u flows while the table was "
+				 "copied; the list may miss some", d->cap);
 		if (cl) {
 			cl->waiting_dump = false;
 			cl->rows = d->buf;
@@ -339,6 +375,8 @@ static void dump_poll(evutil_socket_t fd, short what, void *arg)
 			cl->rows_now = d->now;
 			bufferevent_write(cl->bev, "ok\n", 3);
 			write_rows(cl);
+			if (!cl->rows)
+				kick(cl);	/* the requests sent after conns */
 		} else {
 			free(d->buf);
 		}
@@ -360,8 +398,7 @@ static void do_conns(struct ctl_client *cl)
 {
 	struct timeval now = { 0, 0 };
 
-	cl->waiting_dump = true;
-	bufferevent_disable(cl->bev, EV_READ);	/* one reply at a time */
+	cl->waiting_dump = true;	/* later requests wait: one reply at a time */
 	if (!evtimer_pending(cl->ctl->dump_timer, NULL))
 		evtimer_add(cl->ctl->dump_timer, &now);
 }
@@ -395,15 +432,23 @@ static int edit(struct cfg *c, const struct ctl_req *rq)
 	}
 }
 
-/* Applies <c> (taking it) as the configuration in force, answering the peer. */
+/*
+ * Applies <c> (taking it) as the configuration in force, answering the peer:
+ * ENOMEM when memory or room ran short, EINVAL when the configuration
+ * cannot be bound to the network (no route to a real server and the like).
+ * model_apply() tells them apart by errno; calloc() sets ENOMEM itself.
+ */
 static void commit(struct ctl_client *cl, struct cfg *c)
 {
 	char err[256];
 
+	errno = 0;
 	if (model_apply(cl->ctl->env.model, c, err, sizeof(err))) {
+		enum ctl_err code = errno == ENOMEM ? CTL_E_ENOMEM : CTL_E_EINVAL;
+
 		cfg_free(c);
 		log_warn("lbctl change refused: %s", err);
-		reply_err(cl, CTL_E_EINVAL, err);
+		reply_err(cl, code, err);
 		return;
 	}
 	reply_ok(cl);
@@ -457,6 +502,7 @@ static void do_txn(struct ctl_client *cl, const struct ctl_req *rq)
 			reply_err(cl, CTL_E_ENOMEM, "out of memory");
 			return;
 		}
+		cl->txn_gen = model_generation(cl->ctl->env.model);
 		reply_ok(cl);
 		return;
 	case CTL_V_COMMIT:
@@ -466,6 +512,13 @@ static void do_txn(struct ctl_client *cl, const struct ctl_req *rq)
 		}
 		c = cl->txn;
 		cl->txn = NULL;
+		/* The copy was made before a reload or another client's change. */
+		if (model_generation(cl->ctl->env.model) != cl->txn_gen) {
+			cfg_free(c);
+			reply_err(cl, CTL_E_EPROTO,
+				  "configuration changed since begin; start again");
+			return;
+		}
 		commit(cl, c);
 		return;
 	default:
@@ -537,47 +590,148 @@ static void handle(struct ctl_client *cl, const char *line, size_t len)
 
 /* --- bufferevent callbacks -------------------------------------------------------------- */
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* True while a conns reply is under way: later requests wait for it. */
+static bool is_busy(const struct ctl_client *cl)
 {
-	struct ctl_client *cl = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	return cl->waiting_dump || cl->rows;
+}
+
+static bool has_line(struct evbuffer *in)
+{
+	return evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos != -1;
+}
+
+static void refuse_line(struct ctl_client *cl)
+{
+	reply_err(cl, CTL_E_EPROTO, "line too long");
+	cl->closing = true;
+	bufferevent_disable(cl->bev, EV_READ);
+}
+
+/*
+ * The read timeout is for a peer stalled in the middle of a line; between
+ * requests it may stay as long as it likes. The write timeout always holds.
+ */
+static void arm_read_timeout(struct ctl_client *cl, bool on)
+{
+	struct timeval tmo = { CTL_TIMEOUT_MS / 1000,
+			       (CTL_TIMEOUT_MS % 1000) * 1000 };
+
+	if (on == cl->read_timed)
+		return;
+	cl->read_timed = on;
+	bufferevent_set_timeouts(cl->bev, on ? &tmo : NULL, &tmo);
+}
+
+/*
+ * A refused peer: its err line is written, what it sends is thrown away,
+ * and it is freed when it closes, or at linger_end. Closing at once, while
+ * its request may still be on its way, would have it fail to send rather
+ * than read why it was refused. Returns true when <cl> was freed.
+ */
+static bool linger(struct ctl_client *cl)
+{
+	struct evbuffer *in = bufferevent_get_input(cl->bev);
+	struct evbuffer *o = bufferevent_get_output(cl->bev);
+	struct timeval now;
+	bool late;
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	event_base_gettimeofday_cached(cl->ctl->env.base, &now);
+	late = now.tv_sec > cl->linger_end.tv_sec ||
+	       (now.tv_sec == cl->linger_end.tv_sec &&
+		now.tv_usec > cl->linger_end.tv_usec);
+	if (!late && evbuffer_get_length(o) > 0)
+		return false;
+	if (!late && !cl->eof) {
+		if (!cl->shut)
+			shutdown(bufferevent_getfd(cl->bev), SHUT_WR);
+		cl->shut = true;
+		return false;
+	}
+	client_free(cl);
+	return true;
+}
+
+/*
+ * Answers the requests buffered from <cl>, in order, while no conns reply
+ * is under way and fewer than CTL_OUT_HIGH bytes of replies wait to be
+ * read; at most CTL_LINES_PER_CB per call, the rest on a later turn of the
+ * loop, so that one peer cannot hold it. Requests left waiting resume from
+ * on_write() (the output drained to CTL_OUT_LOW) or from kick() (a dump
+ * ended); the input stops growing at CTL_IN_HIGH meanwhile. Frees <cl> when
+ * it is finished: refused, or at EOF with no whole line left, and nothing
+ * more to write. Returns true then, and <cl> must not be touched.
+ */
+static bool pump(struct ctl_client *cl)
+{
+	struct evbuffer *in = bufferevent_get_input(cl->bev);
+	struct evbuffer *o = bufferevent_get_output(cl->bev);
+	unsigned n;
 	size_t len;
 	char *line;
 
-	while (!cl->closing && !cl->waiting_dump && !cl->rows &&
-	       (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF))) {
+	if (cl->refused)
+		return linger(cl);
+	for (n = 0; !cl->closing && !is_busy(cl) &&
+		    evbuffer_get_length(o) < CTL_OUT_HIGH; n++) {
+		if (n == CTL_LINES_PER_CB) {
+			kick(cl);
+			break;
+		}
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+		if (!line)
+			break;
 		if (len >= CTL_LINE_MAX) {
 			free(line);
-			goto too_long;
+			refuse_line(cl);
+			break;
 		}
 		handle(cl, line, len);
 		free(line);
 	}
-	if (evbuffer_get_length(in) < CTL_LINE_MAX)
-		return;
-too_long:
-	reply_err(cl, CTL_E_EPROTO, "line too long");
-	cl->closing = true;
-	bufferevent_disable(bev, EV_READ);
+	/* Checked only when this peer's turn has come, to keep replies in order. */
+	if (!cl->closing && !is_busy(cl) &&
+	    evbuffer_get_length(in) >= CTL_LINE_MAX && !has_line(in))
+		refuse_line(cl);
+	arm_read_timeout(cl, !cl->closing && !cl->eof &&
+			 evbuffer_get_length(in) > 0 && !has_line(in));
+	if (!cl->closing && !(cl->eof && !has_line(in)))
+		return false;
+	if (is_busy(cl) || evbuffer_get_length(o) > 0)
+		return false;
+	client_free(cl);	/* a half line at EOF goes unanswered */
+	return true;
 }
 
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	pump(arg);
+}
+
+/* The output drained to CTL_OUT_LOW: more rows, more requests, or the end. */
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *cl = arg;
 
-	if (cl->rows) {
+	(void)bev;
+	if (cl->rows)
 		write_rows(cl);
-		return;
-	}
-	if (cl->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		client_free(cl);
+	pump(cl);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl_client *cl = arg;
 
-	(void)bev;
+	if ((what & BEV_EVENT_READING) && (what & BEV_EVENT_EOF)) {
+		/* A half-close: what was asked before it is still answered. */
+		cl->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		pump(cl);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT)
 		log_debug("control: peer timed out");
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
@@ -593,11 +747,35 @@ static bool peer_is_root(evutil_socket_t fd)
 	       uc.uid == 0;
 }
 
+/*
+ * Answers a new peer <cl> with one err line and no more. It lingers (see
+ * linger()) for at most CTL_TIMEOUT_MS, and only CTL_CLIENTS_MAX of them at
+ * once; beyond that, one is closed as soon as its line is written.
+ */
+static void refuse_peer(struct ctl_client *cl, enum ctl_err code,
+			const char *msg)
+{
+	struct ctl *c = cl->ctl;
+
+	reply_err(cl, code, msg);
+	cl->closing = true;
+	if (c->n_refused < CTL_CLIENTS_MAX) {
+		cl->refused = true;
+		c->n_refused++;
+		event_base_gettimeofday_cached(c->env.base, &cl->linger_end);
+		cl->linger_end.tv_sec += CTL_TIMEOUT_MS / 1000;
+		arm_read_timeout(cl, true);
+		bufferevent_enable(cl->bev, EV_READ);
+	}
+	bufferevent_enable(cl->bev, EV_WRITE);
+}
+
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		      struct sockaddr *sa, int salen, void *arg)
 {
 	struct ctl *c = arg;
-	struct timeval tmo = { CTL_TIMEOUT_MS / 1000, 0 };
+	struct timeval tmo = { CTL_TIMEOUT_MS / 1000,
+			       (CTL_TIMEOUT_MS % 1000) * 1000 };
 	struct ctl_client *cl = calloc(1, sizeof(*cl));
 
 	(void)lis;
@@ -620,36 +798,128 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		c->clients->prev = cl;
 	c->clients = cl;
 	bufferevent_setcb(cl->bev, on_read, on_write, on_event, cl);
-	bufferevent_set_timeouts(cl->bev, &tmo, &tmo);
+	bufferevent_set_timeouts(cl->bev, NULL, &tmo);
+	bufferevent_setwatermark(cl->bev, EV_READ, 0, CTL_IN_HIGH);
+	bufferevent_setwatermark(cl->bev, EV_WRITE, CTL_OUT_LOW, 0);
 	if (!peer_is_root(fd)) {
-		reply_err(cl, CTL_E_EPERM, "you must be root");
-		cl->closing = true;
-		bufferevent_enable(cl->bev, EV_WRITE);
+		refuse_peer(cl, CTL_E_EPERM, "you must be root");
 		return;
 	}
+	if (c->n_served >= CTL_CLIENTS_MAX) {
+		refuse_peer(cl, CTL_E_ENOMEM, "too many clients");
+		return;
+	}
+	cl->served = true;
+	c->n_served++;
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
 /* --- setup ------------------------------------------------------------------------------- */
 
-static int listen_unix(const char *path, char *err, size_t errlen)
+/*
+ * Whether <sun>'s path may become our socket: absent, or a socket nobody
+ * listens on any more (a previous lbd that died). A live listener is
+ * another lbd, and anything that is not a socket is not ours to delete.
+ * Returns 1 when a stale socket is there, 0 when nothing is, -1 with <err>
+ * filled when the path must not be used.
+ */
+static int probe_path(const struct sockaddr_un *sun, char *err, size_t errlen)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
+	const char *path = sun->sun_path;
+	struct stat sb;
+	int fd, rc, e;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket path too long: %s", path);
+	if (lstat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		goto err;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		snprintf(err, errlen, "control socket %s exists and is not a socket",
+			 path);
 		return -1;
 	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto err;
-	if (unlink(path) == -1 && errno != ENOENT)
-		goto err_close;
+	do
+		rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	while (rc == -1 && errno == EINTR);
+	e = errno;
+	close(fd);
+	/* EAGAIN: a listener whose backlog is full is still a listener. */
+	if (rc == 0 || e == EAGAIN) {
+		snprintf(err, errlen, "control socket %s is in use by another lbd",
+			 path);
+		return -1;
+	}
+	if (e != ECONNREFUSED) {
+		errno = e;
+		goto err;
+	}
+	return 1;
+
+err:
+	snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+	return -1;
+}
+
+static int fill_sun(struct sockaddr_un *sun, const char *path, char *err,
+		    size_t errlen)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -1;
+	}
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+	return 0;
+}
+
+int ctl_path_usable(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+
+	if (fill_sun(&sun, path, err, errlen))
+		return -1;
+	return probe_path(&sun, err, errlen) < 0 ? -1 : 0;
+}
+
+/* Removes a stale socket file at <sun>'s path; refuses a live one. */
+static int clear_stale(const struct sockaddr_un *sun, char *err, size_t errlen)
+{
+	int rc = probe_path(sun, err, errlen);
+
+	if (rc <= 0)
+		return rc;
+	if (unlink(sun->sun_path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "control socket %s: %s", sun->sun_path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Binds and listens on <path>, recording the socket file's identity in <sb>
+ * for ctl_free(). Returns the listening fd, or -1 with <err> filled.
+ */
+static int listen_unix(const char *path, struct stat *sb, char *err,
+		       size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (fill_sun(&sun, path, err, errlen) || clear_stale(&sun, err, errlen))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto err;
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		goto err_close;
-	if (chmod(path, 0600) == -1 || listen(fd, 16) == -1)
+	if (stat(path, sb) == -1 || chmod(path, 0600) == -1 ||
+	    listen(fd, 16) == -1)
 		goto err_unlink;
 	return fd;
 
@@ -662,9 +932,20 @@ err:
 	return -1;
 }
 
+/* Removes the socket file, unless it is no longer the one ctl_new() made. */
+static void unlink_own(const struct ctl *c)
+{
+	struct stat sb;
+
+	if (stat(c->env.path, &sb) == 0 && sb.st_dev == c->sock_dev &&
+	    sb.st_ino == c->sock_ino)
+		unlink(c->env.path);
+}
+
 struct ctl *ctl_new(const struct ctl_env *env, char *err, size_t errlen)
 {
 	struct ctl *c = calloc(1, sizeof(*c));
+	struct stat sb;
 	int fd;
 
 	if (!c) {
@@ -672,9 +953,11 @@ struct ctl *ctl_new(const struct ctl_env *env, char *err, size_t errlen)
 		return NULL;
 	}
 	c->env = *env;
-	fd = listen_unix(env->path, err, errlen);
+	fd = listen_unix(env->path, &sb, err, errlen);
 	if (fd == -1)
 		goto err_free;
+	c->sock_dev = sb.st_dev;
+	c->sock_ino = sb.st_ino;
 	c->lis = evconnlistener_new(env->base, on_accept, c,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
 				    -1, fd);
@@ -688,7 +971,7 @@ struct ctl *ctl_new(const struct ctl_env *env, char *err, size_t errlen)
 	return c;
 
 err_unlink:
-	unlink(env->path);
+	unlink_own(c);
 	if (c->lis)
 		evconnlistener_free(c->lis);
 	if (c->dump_timer)
@@ -712,6 +995,6 @@ void ctl_free(struct ctl *c)
 	 */
 	free(c->env.dump->buf);
 	c->env.dump->buf = NULL;
-	unlink(c->env.path);
+	unlink_own(c);
 	free(c);
 }

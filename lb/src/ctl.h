@@ -31,12 +31,24 @@ struct ctl_env {
 };
 
 /*
- * Listens on env->path (replacing a stale socket file), mode 0600. Returns
- * NULL with <err> filled when the socket cannot be made.
+ * Listens on env->path, mode 0600, replacing a stale socket file (one that
+ * nobody listens on). Returns NULL with <err> filled when the socket cannot
+ * be made, when another lbd listens on env->path ("control socket PATH is in
+ * use by another lbd"), or when something other than a socket is there.
+ * env->path must stay valid until ctl_free().
  */
 struct ctl *ctl_new(const struct ctl_env *env, char *err, size_t errlen);
 
-/* Closes every client and the socket, and removes the socket file. Accepts NULL. */
+/*
+ * Checks, before lbd starts anything, that <path> can become its control
+ * socket: absent or stale, not another running lbd's. 0, or -1 with <err>.
+ */
+int ctl_path_usable(const char *path, char *err, size_t errlen);
+
+/*
+ * Closes every client and the socket, and removes the socket file if it is
+ * still the one ctl_new() made. Accepts NULL.
+ */
 void ctl_free(struct ctl *c);
 
 #endif /* LB_CTL_H */

@@ -13,9 +13,17 @@
  * ---- Transport ------------------------------------------------------------
  *
  * A SOCK_STREAM unix socket, CTL_SOCKET_PATH unless lbd and lbctl are told
- * otherwise (--socket PATH), created mode 0600 and owned by root. A client
+ * otherwise (--socket PATH), created mode 0600 and owned by root; a second
+ * lbd refuses to start on a socket a running one listens on. A client
  * writes request lines and reads one reply per request, in order; it may keep
- * the connection for any number of requests. All text is printable ASCII
+ * the connection, idle or not, for any number of requests, and may send
+ * requests ahead (pipeline) and then shut down its sending side: every whole
+ * line sent before the shutdown is answered. lbd reads ahead only a few
+ * lines and answers no more while a conns reply is under way or while much
+ * of its replies waits unread, so a peer that does not read is not answered
+ * further, and is closed once it has read nothing for CTL_TIMEOUT_MS. lbd
+ * serves 16 peers at once; one more gets "err ENOMEM too many clients" and
+ * is closed. All text is printable ASCII
  * (0x20..0x7e) plus the terminating '\n'; a '\r' before the '\n' is tolerated
  * on requests and never sent. Tokens are separated by one or more spaces or
  * tabs; the formatters emit single spaces.
@@ -56,6 +64,13 @@
  * 0..65535 on the wire: lbd answers EINVAL where 0 makes no sense); FWD is
  * "dr" or "nat"; WEIGHT is 0..65535; SCHED is 1..15 of [a-z0-9_].
  * The ipvsadm text lbctl prints for each code is in brackets.
+ *
+ * An edit (svc-*, rs-*, clear) outside a transaction is published at once,
+ * as a one-request commit, and can also fail as commit does (see begin /
+ * commit): ENOMEM when memory or room runs short, EINVAL when the new
+ * configuration cannot be bound to the network (no route to a real server,
+ * a real server behind an interface lbd was not started on): a value
+ * problem, with lbd's message saying which.
  *
  * hello VERSION
  *     First request of a session (lbctl always sends it). VERSION !=
@@ -107,17 +122,22 @@
  *     After begin, svc-*, rs-*, clear and zero apply to a private staging
  *     copy and are answered one by one as above (a failed request leaves the
  *     copy as it was); list, conns, timeouts and hello inside a transaction
- *     are EPROTO. commit publishes the copy as one snapshot (or answers
- *     ENOMEM and applies nothing); abort, or the client going away, drops
- *     it. commit or abort without begin: EPROTO.
+ *     are EPROTO. commit publishes the copy as one snapshot, or applies
+ *     nothing and answers: EPROTO "configuration changed since begin; start
+ *     again" when the configuration in force changed after begin (a reload,
+ *     another client's edit), ENOMEM when memory or room runs short, EINVAL
+ *     when the copy cannot be bound to the network (as for edits, above).
+ *     The transaction ends either way. abort, or the client going away,
+ *     drops it. commit or abort without begin: EPROTO.
  *
  * Anything else: a line ctl_req_parse() rejects gets "err EPROTO <its
  * message>" and the connection stays usable. A line longer than
  * CTL_LINE_MAX, a NUL byte, a client idle for CTL_TIMEOUT_MS in the middle
- * of a request, or one that stops reading its reply: lbd may answer
- * "err EPROTO line too long" / "err ETIMEDOUT ..." and closes the
- * connection. A half line at EOF is dropped unanswered. A peer whose uid is
- * not 0 (SO_PEERCRED) gets EPERM [Permission denied (you must be root)].
+ * of a line (not between requests), or one that stops reading its replies
+ * for CTL_TIMEOUT_MS: lbd may answer "err EPROTO line too long" / "err
+ * ETIMEDOUT ..." and closes the connection. A half line at EOF is dropped
+ * unanswered. A peer whose uid is not 0 (SO_PEERCRED) gets EPERM
+ * [Permission denied (you must be root)].
  */
 
 #define CTL_PROTO_VERSION	1
@@ -161,7 +181,7 @@ enum ctl_err {
 	CTL_E_ESRCH,		/* no such service */
 	CTL_E_EEXIST,		/* service or real server already exists */
 	CTL_E_ENOENT,		/* no such scheduler / real server */
-	CTL_E_EINVAL,		/* invalid values (port 0, DR port mismatch) */
+	CTL_E_EINVAL,		/* invalid values (port 0, DR port mismatch, no route) */
 	CTL_E_ENOMEM,		/* out of memory or table capacity */
 	CTL_E_EPERM,		/* peer is not root */
 	CTL_E_EPROTO,		/* malformed request, bad sequence (lbd's own) */

@@ -542,6 +542,11 @@ int main(int argc, char **argv)
 		cfg_free(c);
 		return 0;
 	}
+	/* Another lbd on this socket is another lbd on these VIPs: stop here. */
+	if (ctl_path_usable(o.sock, err, sizeof(err))) {
+		log_warn("%s", err);
+		goto out_cfg;
+	}
 	t = svc_table_build(c, err, sizeof(err));
 	if (!t) {
 		log_warn("%s: %s", o.file, err);

@@ -61,7 +61,6 @@ static void totals(struct metrics *m, struct evbuffer *b)
 		{ "node_ipvs_outgoing_bytes_total", "The total amount of outgoing data.",
 		  offsetof(struct ctl_stats, outbytes) },
 	};
-	const struct svc_table *t = model_table(m->env.model);
 	uint64_t sum[5] = { 0 };
 	struct ctl_stats cs;
 	uint16_t i;
@@ -79,7 +78,6 @@ static void totals(struct metrics *m, struct evbuffer *b)
 		for (k = 0; k < 5; k++)
 			sum[k] += *(const uint64_t *)((const char *)&cs + tot[k].off);
 	}
-	(void)t;
 	for (k = 0; k < 5; k++) {
 		head(b, tot[k].name, "counter", tot[k].help);
 		evbuffer_add_printf(b, "%s %llu\n", tot[k].name,
@@ -190,9 +188,11 @@ static void health_hist(struct metrics *m, struct evbuffer *b)
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct evbuffer *b;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	/* HEAD is answered as GET: evhttp sends the headers and drops the body. */
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_send_error(req, 405, "Method Not Allowed");
 		return;
 	}
@@ -222,6 +222,7 @@ struct metrics *metrics_new(const struct metrics_env *env, const char *addr,
 {
 	struct metrics *m = calloc(1, sizeof(*m));
 	char host[64] = "127.0.0.1";
+	const char *arg = addr;
 	const char *colon = strrchr(addr, ':');
 	char *end;
 	unsigned long port;
@@ -258,7 +259,7 @@ struct metrics *metrics_new(const struct metrics_env *env, const char *addr,
 	return m;
 
 err_addr:
-	snprintf(err, errlen, "metrics: bad address '%s' (want ADDR:PORT)", addr);
+	snprintf(err, errlen, "metrics: bad address '%s' (want ADDR:PORT)", arg);
 	goto err_free;
 err_http:
 	evhttp_free(m->http);

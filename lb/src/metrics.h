@@ -28,8 +28,9 @@ struct metrics_env {
 };
 
 /*
- * Serves GET /metrics on <addr> ("127.0.0.1:9110"; a bare port means
- * loopback). Returns NULL with <err> filled on a bad address or a bind error.
+ * Serves GET and HEAD /metrics on <addr> ("127.0.0.1:9110"; a bare port
+ * means loopback). Returns NULL with <err> filled on a bad address or a
+ * bind error.
  */
 struct metrics *metrics_new(const struct metrics_env *env, const char *addr,
 			    char *err, size_t errlen);

@@ -328,29 +328,38 @@ static struct svc_table *build(struct model *m, const struct cfg *c,
 
 	if (!svc_refs || !rs_refs || !drain) {
 		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
 		goto out;
 	}
 	n_drain = assign_all(m, c, svc_refs, rs_refs, drain);
 	if (n_drain < 0) {
 		snprintf(err, errlen, "no free slot for a real server "
 			 "(flows of removed ones are still draining)");
+		errno = ENOMEM;
 		goto out;
 	}
+	errno = 0;
 	t = svc_table_rebuild(c, svc_refs, rs_refs, drain, (uint16_t)n_drain,
 			      err, errlen);
-	if (!t)
+	if (!t) {
+		if (errno != ENOMEM)
+			errno = EINVAL;
 		goto out;
+	}
 	if (!rebind) {
 		keep_binding(m, t);
 		svc_table_ready(t);
 		goto out;
 	}
 	if (topo_bind(m->env.nif, t, m->env.ext_name, m->env.int_name, &tp,
-		      err, errlen))
+		      err, errlen)) {
+		errno = EINVAL;
 		goto err_free;
+	}
 	if (t->port[LB_PORT_INT].present && !m->env.int_name) {
 		snprintf(err, errlen, "a real server is reached through %s, "
 			 "which lbd was not started on", tp.port[LB_PORT_INT].name);
+		errno = EINVAL;
 		goto err_free;
 	}
 	fill_macs(m, t, &tp);
@@ -419,6 +428,7 @@ static int publish(struct model *m, struct svc_table *t, char *err,
 		svc_table_free(t);
 		snprintf(err, errlen, "the datapath has not taken the last %d "
 			 "tables; try again", MODEL_RETIRED_MAX);
+		errno = ENOMEM;
 		return -1;
 	}
 	for (s = 0; s < SVC_SLOTS && m->env.stats; s++)
@@ -552,8 +562,10 @@ int model_apply(struct model *m, struct cfg *next, char *err, size_t errlen)
 	struct cfg *prev = m->cfg;
 
 	/* Routes or neighbours may have changed since the last look. */
-	if (netif_refresh(m->env.nif, err, errlen))
+	if (netif_refresh(m->env.nif, err, errlen)) {
+		errno = EINVAL;
 		return -1;
+	}
 	t = build(m, next, true, err, errlen);
 	if (!t)
 		return -1;

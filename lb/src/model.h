@@ -48,8 +48,10 @@ void model_free(struct model *m);
  * Puts <next> in force: real servers keep their slots (and so their flows
  * and counters) when their service and address stay; removed ones drain;
  * new ones start up. Routes and neighbours are looked up afresh. On success takes ownership of <next> and
- * returns 0. On failure returns -1 with <err> filled, frees nothing of
- * <next> and changes nothing.
+ * returns 0. On failure returns -1 with <err> filled and errno ENOMEM (no
+ * memory, no free slot, the datapath has not caught up) or EINVAL (the
+ * configuration cannot be bound: no route to a real server, an interface
+ * lbd was not started on), frees nothing of <next> and changes nothing.
  */
 int model_apply(struct model *m, struct cfg *next, char *err, size_t errlen);
 

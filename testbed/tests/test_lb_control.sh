@@ -15,6 +15,11 @@
 # 6. Bad input on the control socket (garbage, an oversized line, a client
 #    that stalls mid-line) gets an error or a timeout; lbd answers others
 #    meanwhile.
+#    The socket's limits: requests sent before a half-close are all answered,
+#    pipelined ones too (after a conns dump); a peer that never reads its
+#    replies does not grow lbd's memory; an idle connection is kept; the
+#    17th peer at once is refused with err ENOMEM. A commit over another
+#    client's change since begin is refused.
 # 7. /metrics serves node_exporter's IPVS names with this service's labels.
 # 8. lbctl -L --drops shows the table fill and counts a datagram to a port
 #    with no service as a no_service drop.
@@ -194,6 +199,123 @@ check_socket_abuse() {
 	wait "$hang_pid" 2>/dev/null || true
 }
 
+# True when <reply> is one whole success reply: "ok" first, "." last.
+is_whole_reply() {
+	[[ "$(head -n 1 <<<"$1")" == ok && "$(tail -n 1 <<<"$1")" == . ]]
+}
+
+check_socket_pipelining() {
+	local out i whole=0
+	# Several times: whether the reply was lost depended on event order.
+	for i in 1 2 3 4 5; do
+		out=$(sock_say conns 3)
+		if is_whole_reply "$out"; then
+			whole=$((whole + 1))
+		fi
+	done
+	tb_check_eq "conns, then a half-close: the whole reply comes (5 tries)" \
+		"$whole" 5
+	out=$(sock_say $'conns\nlist' 3)
+	tb_check_eq "conns and list in one write: two replies" \
+		"$(grep -c '^ok$' <<<"$out")" 2
+	tb_check "conns and list in one write: list's rows come after the dump" \
+		grep -q "^svc proto=tcp vaddr=$TB_VIP:$TB_VPORT " <<<"$out"
+}
+
+# lbd's resident memory, kB.
+lbd_rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$(topo_lbd_pid)/status"
+}
+
+# A client that writes `list` requests as fast as it can and never reads
+# the replies must meet backpressure, not make lbd buffer them all.
+check_socket_flood() {
+	local before peak rss pid out i
+	before=$(lbd_rss_kb)
+	peak=$before
+	yes list | run_in lb timeout 4 socat -u - \
+		"UNIX-CONNECT:$(tb_kv_get lbd_socket)" >/dev/null 2>&1 &
+	pid=$!
+	# Sampled over the flood's life (a measurement, not a readiness wait).
+	for ((i = 0; i < 35; i++)); do
+		rss=$(lbd_rss_kb) || break
+		if ((rss > peak)); then
+			peak=$rss
+		fi
+		sleep 0.1
+	done
+	wait "$pid" || true
+	tb_check "lbd still running after a client flooded it with requests" \
+		topo_lbd_alive
+	tb_check "a client that never reads grows lbd by < 32 MB ($before -> $peak kB)" \
+		test "$((peak - before))" -lt 32768
+	out=$(lbctl -L -n 2>&1 || true)
+	tb_check "lbctl answers after the flood" \
+		grep -q "^TCP  $TB_VIP:$TB_VPORT" <<<"$out"
+}
+
+# The read timeout is for half lines only, not for a peer between requests.
+check_socket_idle() {
+	local out
+	out=$(run_in lb timeout 15 socat -t 3 - "UNIX-CONNECT:$(tb_kv_get lbd_socket)" \
+		< <(printf 'timeouts\n'; sleep 6; printf 'timeouts\n') 2>/dev/null || true)
+	tb_check_eq "a connection idle for 6 s between requests answers both" \
+		"$(grep -c '^timeouts ' <<<"$out")" 2
+}
+
+# True when at least <n> of the holding clients have had their hello answered.
+# shellcheck disable=SC2317  # called through wait_for
+clients_held() {
+	test "$(grep -lx ok "$TB_STATE"/hold.* 2>/dev/null | wc -l)" -ge "$1"
+}
+
+check_socket_clients() {
+	local sock i out pids=()
+	sock=$(tb_kv_get lbd_socket)
+	for ((i = 1; i <= 16; i++)); do
+		run_in lb timeout 20 socat -t 1 - "UNIX-CONNECT:$sock" \
+			< <(printf 'hello 1\n'; sleep 5) >"$TB_STATE/hold.$i" 2>/dev/null &
+		pids+=("$!")
+	done
+	wait_for 4 "16 clients to be answered" clients_held 16 || true
+	tb_check "16 simultaneous clients are served" clients_held 16
+	out=$(sock_say 'hello 1' 3)
+	tb_check "the 17th simultaneous client gets err ENOMEM${out:+ ($(head -n 1 <<<"$out"))}" \
+		grep -q '^err ENOMEM' <<<"$out"
+	for i in "${pids[@]}"; do
+		wait "$i" || true
+	done
+	rm -f "$TB_STATE"/hold.*
+	out=$(lbctl -L -n 2>&1 || true)
+	tb_check "lbctl is served again once they have gone" \
+		grep -q "^TCP  $TB_VIP:$TB_VPORT" <<<"$out"
+}
+
+# shellcheck disable=SC2317  # called through wait_for
+file_has() {
+	grep -q "$2" "$1"
+}
+
+# A transaction begun before another client's change must not revert it.
+check_txn_conflict() {
+	local ip3 out pid rc=0
+	ip3=$(topo_rs_ip dr 3)
+	out="$TB_STATE/txn.out"
+	run_in lb timeout 15 socat -t 3 - "UNIX-CONNECT:$(tb_kv_get lbd_socket)" \
+		< <(printf 'hello 1\nbegin\nrs-edit tcp %s:%s %s:80 dr 5\n' \
+			"$TB_VIP" "$TB_VPORT" "$ip3"
+		    sleep 2; printf 'commit\n') >"$out" 2>/dev/null &
+	pid=$!
+	wait_for 5 "the transaction to begin" file_has "$out" '^ok$' || true
+	lbctl -e -t "$TB_VIP:$TB_VPORT" -r "$ip3:80" -g -w 0 || rc=$?
+	tb_check_eq "an edit while another client is in a transaction" "$rc" 0
+	wait "$pid" || true
+	tb_check "commit after another client's change: err EPROTO ($(tail -n 1 "$out"))" \
+		grep -q '^err EPROTO configuration changed since begin' "$out"
+	tb_check "... and the transaction's change is not applied" \
+		grep -q "$ip3:80 .*Route   0 " <<<"$(lbctl -L -n)"
+}
+
 check_metrics() {
 	local m
 	m=$(run_in lb timeout 5 curl -s "http://127.0.0.1:$METRICS_PORT/metrics" || true)
@@ -203,6 +325,9 @@ check_metrics() {
 		grep -q "^node_ipvs_backend_weight{local_address=\"$TB_VIP\",local_port=\"$TB_VPORT\",remote_address=\"$(topo_rs_ip dr 1)\",remote_port=\"80\",proto=\"TCP\",local_mark=\"\"} 2$" <<<"$m"
 	tb_check "metrics: health check latency histogram" \
 		grep -q '^lbd_health_check_duration_seconds_count [1-9]' <<<"$m"
+	tb_check_eq "metrics: HEAD is answered like GET" \
+		"$(run_in lb timeout 5 curl -s -o /dev/null -w '%{http_code}' -I \
+			"http://127.0.0.1:$METRICS_PORT/metrics" || true)" 200
 }
 
 no_service_drops() {
@@ -223,6 +348,21 @@ check_drops() {
 		test "${after:-0}" -gt "${before:-0}"
 }
 
+# A second lbd on the same control socket is another lbd on the same VIPs:
+# it must refuse before it captures or announces anything.
+check_second_lbd() {
+	local rc=0 out
+	out=$(run_in lb timeout 10 "$TB_LBD" -f "$TB_STATE/lbd.conf" \
+		--socket "$(tb_kv_get lbd_socket)" 2>&1) || rc=$?
+	tb_check_eq "a second lbd on the same socket exits with status" "$rc" 1
+	tb_check "... saying the socket is in use" \
+		grep -q "in use by another lbd" <<<"$out"
+	tb_check "... and does not announce the VIP (no gratuitous ARP logged)" \
+		test -z "$(grep -i 'forwarding on' <<<"$out")"
+	tb_check "the first lbd still answers lbctl" \
+		grep -q "^TCP  $TB_VIP:$TB_VPORT" <<<"$(lbctl -L -n)"
+}
+
 main() {
 	tb_test_begin
 	topo_up dr "$BACKENDS" "$WEIGHTS"
@@ -238,8 +378,14 @@ main() {
 	check_save_restore
 	check_reload
 	check_socket_abuse
+	check_socket_pipelining
+	check_socket_flood
+	check_socket_idle
+	check_socket_clients
+	check_txn_conflict
 	check_metrics
 	check_drops
+	check_second_lbd
 	tb_check "lbd still running at the end" topo_lbd_alive
 	tb_test_end
 }
