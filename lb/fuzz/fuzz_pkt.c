@@ -4,8 +4,9 @@
  * frame. It goes through dp_handle() on both ports of a small fixed table (DR
  * and NAT services, built once), with a few flows already open so that reply
  * and ICMP paths are reachable, at a clock that depends on the input and may
- * wrap; then again after expiry. Every frame lbd sends must fit the scratch
- * buffer and parse, and its checksums must verify whenever the input's did:
+ * wrap; then again after expiry. Every frame lbd sends (scratch headers joined
+ * with the tail it borrows from the input) must fit the scratch buffer and
+ * parse, and its checksums must verify whenever the input's did:
  * rewriting preserves correctness, it does not repair it.
  *
  * Seeds: lb/fuzz/corpus/pkt/, written by "lb_test_dp --seeds DIR" from the
@@ -167,9 +168,10 @@ static bool is_ipv4(const uint8_t *f, size_t len)
 static void check(const uint8_t *in, size_t inlen, enum lb_verdict v,
 		  const struct dp_tx *tx)
 {
+	static uint8_t out[FZ_CAP];
 	struct pkt p;
 	enum lb_drop why = LB_DROP_NONE;
-	const uint8_t *out = tx->buf;
+	size_t len;
 
 	switch (v) {
 	case LB_PASS:
@@ -187,17 +189,25 @@ static void check(const uint8_t *in, size_t inlen, enum lb_verdict v,
 	FZ_CHECK(tx->len >= 14 && tx->len <= tx->cap, "tx len %zu cap %zu",
 		 tx->len, tx->cap);
 	FZ_CHECK(tx->port < LB_PORT_MAX, "port %d", tx->port);
+	/* A tail is borrowed from the input, so it lies within it. */
+	FZ_CHECK(tx->tail_len == 0 ||
+		 (tx->tail >= in && tx->tail_len <= inlen &&
+		  tx->tail <= in + inlen - tx->tail_len),
+		 "tail outside the input frame");
+	len = dp_tx_flatten(tx, out, sizeof(out));
+	FZ_CHECK(len == tx->len + tx->tail_len, "frame of %zu + %zu bytes",
+		 tx->len, tx->tail_len);
 	/* It parses, so its IPv4 header checksum verifies (pkt_parse checks). */
-	FZ_CHECK(pkt_parse(out, tx->len, &p, &why), "output refused: %s",
+	FZ_CHECK(pkt_parse(out, len, &p, &why), "output refused: %s",
 		 dp_drop_name(why));
 	if (p.kind != PKT_K_IPV4)
 		return;
-	FZ_CHECK(pb_ip_csum_ok(out, tx->len), "output IPv4 checksum");
+	FZ_CHECK(pb_ip_csum_ok(out, len), "output IPv4 checksum");
 	if (p.proto == IPPROTO_ICMP &&
 	    (p.icmp_type == 3 || p.icmp_type == 11))
 		FZ_CHECK(p.icmp_error, "ICMP error without a usable quote");
 	if (is_ipv4(in, inlen) && pb_l4_csum_ok(in, inlen))
-		FZ_CHECK(pb_l4_csum_ok(out, tx->len),
+		FZ_CHECK(pb_l4_csum_ok(out, len),
 			 "L4 checksum broken by the rewrite (proto %u)", p.proto);
 	/* A quoted header that verified still verifies after translation. */
 	if (p.icmp_error && is_ipv4(in, inlen)) {

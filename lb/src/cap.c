@@ -2,9 +2,13 @@
 /*
  * libpcap capture and injection. L2.
  */
+#include <errno.h>
 #include <pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "cap.h"
 
@@ -129,6 +133,38 @@ int cap_send(struct cap *c, const uint8_t *frame, size_t len,
 {
 	if (pcap_inject(c->p, frame, len) == PCAP_ERROR) {
 		snprintf(err, errlen, "pcap_inject: %s", pcap_geterr(c->p));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * libpcap has no gather send, but on Linux pcap_inject() is a plain
+ * send(handle->fd, buf, size, 0) on the PF_PACKET socket the capture is bound
+ * to, and pcap_get_selectable_fd() is that same socket (libpcap pcap-linux.c:
+ * pcap_inject_linux(), and "handle->selectable_fd = handle->fd" in
+ * pcap_activate_linux(), 1.10). So sendmsg() on it with two iovecs sends the
+ * frame pcap_inject() would, without copying the payload into one buffer
+ * first. pcap_inject()'s refusals (the "any" device, cooked mode) cannot
+ * apply: cap_open() insists on a named Ethernet interface. The socket is
+ * O_NONBLOCK, set by pcap_setnonblock() (libpcap uses the descriptor's mode
+ * for sending too), so neither call ever blocks.
+ */
+int cap_sendv(struct cap *c, const uint8_t *head, size_t head_len,
+	      const uint8_t *tail, size_t tail_len, char *err, size_t errlen)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)(uintptr_t)head, .iov_len = head_len },
+		{ .iov_base = (void *)(uintptr_t)tail, .iov_len = tail_len },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = tail_len ? 2 : 1 };
+	ssize_t n;
+
+	do
+		n = sendmsg(c->fd, &msg, 0);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		snprintf(err, errlen, "sendmsg: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -40,6 +40,16 @@ int cap_recv(struct cap *c, int max, cap_frame_cb cb, void *arg,
 int cap_send(struct cap *c, const uint8_t *frame, size_t len,
 	     char *err, size_t errlen);
 
+/*
+ * Sends one frame made of <head> (<head_len> bytes) followed by <tail>
+ * (<tail_len> bytes; <tail> may be NULL when <tail_len> is 0), without
+ * joining them first. Never blocks: like cap_send(), it fails with EAGAIN
+ * when the socket's send buffer is full. Returns 0, or -1 with a message in
+ * <err>.
+ */
+int cap_sendv(struct cap *c, const uint8_t *head, size_t head_len,
+	      const uint8_t *tail, size_t tail_len, char *err, size_t errlen);
+
 /* Frames the kernel dropped because lbd did not read fast enough. */
 uint64_t cap_kernel_drops(struct cap *c);
 

@@ -5,6 +5,7 @@
  * table and one expiry FIFO per state. No I/O, no clock, no allocation after
  * conn_tab_new(): time and the hash seed come from the caller.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -40,8 +41,8 @@ struct conn_tab {
 	uint32_t free_head;	/* free slots, chained through in_next, index + 1 */
 	uint32_t lru_head[CONN_S_MAX];	/* per-state expiry FIFO, oldest, index + 1 */
 	uint32_t lru_tail[CONN_S_MAX];	/* newest, index + 1 */
-	uint32_t timeout[CONN_S_MAX];	/* ms */
-	uint32_t grain[CONN_S_MAX];	/* ms, power of two: expiry rounding */
+	uint32_t arm_add[CONN_S_MAX];	/* ms: timeout + grain - 1 */
+	uint32_t arm_mask[CONN_S_MAX];	/* ~(grain - 1); grain: ms, a power of two */
 	uint32_t expire_next;	/* state whose list conn_expire() visits first */
 	uint64_t k0, k1;	/* hash key derived from the seed */
 };
@@ -123,8 +124,11 @@ static const uint8_t conn_tcp_table[CONN_DIR_MAX][CONN_EV_MAX][CONN_TCP_NSTATES]
 #undef LI
 #undef SA
 
-static enum conn_ev conn_tcp_event(uint8_t tcp_flags)
+static inline enum conn_ev conn_tcp_event(uint8_t tcp_flags)
 {
+	/* A bare ACK is what almost every segment of a flow carries. */
+	if (!(tcp_flags & (CONN_TCP_RST | CONN_TCP_SYN | CONN_TCP_FIN)))
+		return tcp_flags & CONN_TCP_ACK ? CONN_EV_ACK : CONN_EV_NONE;
 	if (tcp_flags & CONN_TCP_RST)
 		return CONN_EV_RST;
 	if (tcp_flags & CONN_TCP_SYN)
@@ -136,8 +140,9 @@ static enum conn_ev conn_tcp_event(uint8_t tcp_flags)
 	return CONN_EV_NONE;
 }
 
-enum conn_state conn_tcp_next_state(enum conn_state s, enum conn_dir dir,
-				    uint8_t tcp_flags)
+/* conn_tcp_next_state(), inline for conn_update() on the packet path. */
+static inline enum conn_state conn_tcp_next(enum conn_state s,
+					    enum conn_dir dir, uint8_t tcp_flags)
 {
 	enum conn_ev ev = conn_tcp_event(tcp_flags);
 
@@ -145,6 +150,12 @@ enum conn_state conn_tcp_next_state(enum conn_state s, enum conn_dir dir,
 	    (unsigned int)dir >= CONN_DIR_MAX || ev == CONN_EV_NONE)
 		return s;
 	return (enum conn_state)conn_tcp_table[dir][ev][s];
+}
+
+enum conn_state conn_tcp_next_state(enum conn_state s, enum conn_dir dir,
+				    uint8_t tcp_flags)
+{
+	return conn_tcp_next(s, dir, tcp_flags);
 }
 
 static const char *const conn_state_names[CONN_S_MAX] = {
@@ -223,23 +234,55 @@ static uint64_t conn_splitmix64(uint64_t *x)
  * the kernel's jhash with a boot-time seed: it keeps chains short for tuples
  * an attacker chooses without knowing the seed.
  */
-static inline uint32_t conn_hash(const struct conn_tab *tab, uint32_t a,
-				 uint32_t b, uint32_t c, uint32_t d)
+static inline uint32_t conn_mix(const struct conn_tab *tab, uint64_t x,
+				uint64_t y)
 {
-	uint64_t x = (((uint64_t)a << 32) | b) ^ tab->k0;
-	uint64_t y = (((uint64_t)c << 32) | d) ^ tab->k1;
-	unsigned __int128 m = (unsigned __int128)x * y;
+	unsigned __int128 m = (unsigned __int128)(x ^ tab->k0) * (y ^ tab->k1);
 	uint64_t h = (uint64_t)m ^ (uint64_t)(m >> 64);
 
 	return (uint32_t)h ^ (uint32_t)(h >> 32);
 }
 
-static inline uint32_t conn_in_bucket(const struct conn_tab *tab, __be32 caddr,
-				      __be32 vaddr, __be16 cport, __be16 vport,
+static inline uint32_t conn_hash(const struct conn_tab *tab, uint32_t a,
+				 uint32_t b, uint32_t c, uint32_t d)
+{
+	return conn_mix(tab, ((uint64_t)a << 32) | b, ((uint64_t)c << 32) | d);
+}
+
+/*
+ * The client tuple as two words, caddr:vaddr and cport:vport, loaded as they
+ * lie in memory: struct flow_key and struct conn both keep each pair side by
+ * side, so a lookup reads and compares the tuple in three loads.
+ */
+_Static_assert(offsetof(struct flow_key, vaddr) ==
+	       offsetof(struct flow_key, caddr) + 4 &&
+	       offsetof(struct flow_key, vport) ==
+	       offsetof(struct flow_key, cport) + 2 &&
+	       offsetof(struct conn, vaddr) == offsetof(struct conn, caddr) + 4 &&
+	       offsetof(struct conn, vport) == offsetof(struct conn, cport) + 2,
+	       "client tuple pairs must be adjacent");
+
+static inline uint64_t conn_addrs(const __be32 *caddr)
+{
+	uint64_t v;
+
+	memcpy(&v, caddr, sizeof(v));
+	return v;
+}
+
+static inline uint32_t conn_ports(const __be16 *cport)
+{
+	uint32_t v;
+
+	memcpy(&v, cport, sizeof(v));
+	return v;
+}
+
+static inline uint32_t conn_in_bucket(const struct conn_tab *tab,
+				      uint64_t addrs, uint32_t ports,
 				      uint8_t proto)
 {
-	return conn_hash(tab, caddr, vaddr,
-			 ((uint32_t)cport << 16) | vport, proto) & tab->mask;
+	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) & tab->mask;
 }
 
 static inline uint32_t conn_out_bucket(const struct conn_tab *tab, __be32 daddr,
@@ -318,8 +361,8 @@ struct conn_tab *conn_tab_new(uint32_t capacity, uint32_t half_open_max,
 	tab->free_head = 1;
 
 	for (i = 0; i < CONN_S_MAX; i++) {
-		tab->timeout[i] = t->ms[i];
-		tab->grain[i] = conn_grain(t->ms[i]);
+		tab->arm_add[i] = t->ms[i] + conn_grain(t->ms[i]) - 1;
+		tab->arm_mask[i] = ~(conn_grain(t->ms[i]) - 1);
 	}
 	sm = seed;
 	tab->k0 = conn_splitmix64(&sm);
@@ -369,15 +412,15 @@ size_t conn_tab_bytes(const struct conn_tab *tab)
 
 struct conn *conn_lookup_in(struct conn_tab *tab, const struct flow_key *k)
 {
-	uint32_t i = tab->in_head[conn_in_bucket(tab, k->caddr, k->vaddr,
-						 k->cport, k->vport, k->proto)];
+	uint64_t addrs = conn_addrs(&k->caddr);
+	uint32_t ports = conn_ports(&k->cport);
+	uint32_t i = tab->in_head[conn_in_bucket(tab, addrs, ports, k->proto)];
 
 	while (i != 0) {
 		struct conn *cp = &tab->conns[i - 1];
 
-		if (cp->caddr == k->caddr && cp->cport == k->cport &&
-		    cp->vaddr == k->vaddr && cp->vport == k->vport &&
-		    cp->proto == k->proto)
+		if (conn_addrs(&cp->caddr) == addrs &&
+		    conn_ports(&cp->cport) == ports && cp->proto == k->proto)
 			return cp;
 		i = cp->in_next;
 	}
@@ -414,7 +457,8 @@ struct conn *conn_lookup_out(struct conn_tab *tab, uint8_t proto,
  *
  * Invariant: along each list, expires is non-decreasing (wrap-safely). It
  * holds because a flow enters or moves to the tail only with expires =
- * roundup(now + timeout[s], grain[s]), timeout[s] and grain[s] are constant
+ * roundup(now + timeout[s], grain[s]) (conn_arm(), which keeps both folded
+ * into arm_add[s] and arm_mask[s]), timeout[s] and grain[s] are constant
  * for the list, and <now> never goes backwards between calls; a flow whose
  * expiry would not move later stays where it is. So the due flows of a list
  * are a prefix of it, and conn_expire() pops heads while they are due.
@@ -433,9 +477,7 @@ static inline bool conn_time_le(uint32_t a, uint32_t b)
 static inline uint32_t conn_arm(const struct conn_tab *tab,
 				enum conn_state s, uint32_t now)
 {
-	uint32_t g = tab->grain[s];
-
-	return (now + tab->timeout[s] + (g - 1)) & ~(g - 1);
+	return (now + tab->arm_add[s]) & tab->arm_mask[s];
 }
 
 static inline uint32_t conn_idx(const struct conn_tab *tab,
@@ -514,7 +556,7 @@ struct conn *conn_new(struct conn_tab *tab, const struct flow_key *k,
 	cp->pad = 0;
 	cp->expires = conn_arm(tab, (enum conn_state)cp->state, now);
 
-	b = conn_in_bucket(tab, cp->caddr, cp->vaddr, cp->cport, cp->vport,
+	b = conn_in_bucket(tab, conn_addrs(&cp->caddr), conn_ports(&cp->cport),
 			   cp->proto);
 	cp->in_next = tab->in_head[b];
 	tab->in_head[b] = idx;
@@ -543,8 +585,14 @@ enum conn_state conn_update(struct conn_tab *tab, struct conn *cp,
 	enum conn_state s = old;
 	uint32_t expires;
 
-	if (cp->proto == IPPROTO_TCP)
-		s = conn_tcp_next_state(old, dir, tcp_flags);
+	/*
+	 * Nearly every segment is a bare ACK on an established flow, which
+	 * the table's ACK row keeps established in every direction.
+	 */
+	if (cp->proto == IPPROTO_TCP &&
+	    (old != CONN_S_ESTABLISHED ||
+	     (tcp_flags & (CONN_TCP_RST | CONN_TCP_SYN | CONN_TCP_FIN))))
+		s = conn_tcp_next(old, dir, tcp_flags);
 	expires = conn_arm(tab, s, now);
 
 	if (s == old) {
@@ -594,7 +642,7 @@ static void conn_unhash(struct conn_tab *tab, struct conn *cp, uint32_t idx)
 {
 	uint32_t b;
 
-	b = conn_in_bucket(tab, cp->caddr, cp->vaddr, cp->cport, cp->vport,
+	b = conn_in_bucket(tab, conn_addrs(&cp->caddr), conn_ports(&cp->cport),
 			   cp->proto);
 	conn_chain_unlink(tab, &tab->in_head[b], idx, false);
 	if (cp->flags & CONN_F_OUT) {

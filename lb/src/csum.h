@@ -11,6 +11,8 @@
 #ifndef LB_CSUM_H
 #define LB_CSUM_H
 
+#include <arpa/inet.h>
+
 #include "types.h"
 
 /*
@@ -20,16 +22,62 @@
  */
 uint32_t csum_add(uint32_t sum, const void *buf, size_t len);
 
-/* Folds an accumulator to 16 bits and complements it: the checksum to store. */
+/*
+ * Folds an accumulator to 16 bits and complements it: the checksum to store.
+ * The upper half of sum + (sum rotated by 16) is hi + lo plus the carry out
+ * of lo + hi, the end-around carry, in one add (as Linux's csum_fold()).
+ */
 static inline uint16_t csum_fold(uint32_t sum)
 {
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~((sum + (sum << 16 | sum >> 16)) >> 16);
 }
 
 /* Accumulator of the TCP/UDP pseudo-header; <l4len> in host order. */
 uint32_t csum_pseudo(__be32 saddr, __be32 daddr, uint8_t proto, uint16_t l4len);
+
+/*
+ * One's complement addition of two 32-bit partial sums: the carry out of bit
+ * 31 wraps around to bit 0 (RFC 1071 §2(C)), which keeps the sum congruent
+ * mod 0xffff to the sum of all the 16-bit words that went into it.
+ */
+static inline uint32_t csum_add32(uint32_t a, uint32_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+/*
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), split so that several changes under
+ * one checksum are summed first and folded once: csum_delta2()/csum_delta4()
+ * return the ~m + m' term of one 16- or 32-bit field as a partial sum, terms
+ * are combined with csum_add32(), and csum_update() applies the result to
+ * <check>. Because a fold maps every non-zero sum to the one value in
+ * 1..0xffff congruent to it mod 0xffff, one fold of the summed terms gives the
+ * very bits a chain of csum_replace*() calls would.
+ */
+static inline uint32_t csum_delta2(uint16_t from, uint16_t to)
+{
+	return (uint32_t)(uint16_t)~from + to;
+}
+
+static inline uint32_t csum_delta4(uint32_t from, uint32_t to)
+{
+	return csum_add32(~from, to);
+}
+
+static inline uint16_t csum_update(uint16_t check, uint32_t delta)
+{
+	return csum_fold(csum_add32((uint16_t)~check, delta));
+}
+
+/*
+ * The term of an IPv4 TTL decrement. TTL is the high byte of its 16-bit word
+ * in network order, so the word drops by htons(0x0100) as loaded in host
+ * order, whatever the host's byte order, and ~m + m' = ~htons(0x0100) mod
+ * 0xffff (the kernel's ip_decrease_ttl() uses the same constant). Valid for
+ * TTL >= 1, where the decrement cannot borrow from the protocol byte.
+ */
+#define CSUM_DELTA_TTL_DEC	((uint32_t)(uint16_t)~htons(0x0100))
 
 /*
  * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the checksum <check> after a 16-bit
@@ -41,21 +89,13 @@ uint32_t csum_pseudo(__be32 saddr, __be32 daddr, uint8_t proto, uint16_t l4len);
  */
 static inline uint16_t csum_replace2(uint16_t check, uint16_t from, uint16_t to)
 {
-	uint32_t sum = (uint16_t)~check;
-
-	sum += (uint16_t)~from;
-	sum += to;
-	return csum_fold(sum);
+	return csum_update(check, csum_delta2(from, to));
 }
 
 /* As csum_replace2() for a 32-bit field (an IPv4 address). */
 static inline uint16_t csum_replace4(uint16_t check, uint32_t from, uint32_t to)
 {
-	uint32_t sum = (uint16_t)~check;
-
-	sum += (uint16_t)~from + (uint16_t)~(from >> 16);
-	sum += (to & 0xffff) + (to >> 16);
-	return csum_fold(sum);
+	return csum_update(check, csum_delta4(from, to));
 }
 
 /* True when the IPv4 header at <iph> (<hlen> bytes, a multiple of 4) verifies. */

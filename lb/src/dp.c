@@ -33,6 +33,21 @@ static inline void ctr32_add(_Atomic uint32_t *c, int32_t n)
 			      memory_order_relaxed);
 }
 
+/*
+ * A forwarded packet of <ip_len> bytes, client to server (<in>) or back, for
+ * its service <sc> and real server <rc>. The counters' addresses are taken
+ * once: the compiler may not assume that the atomic stores leave the indexes
+ * it read them from unchanged.
+ */
+static inline void ctr_fwd(struct dp_ctr *sc, struct dp_ctr *rc,
+			   uint16_t ip_len, bool in)
+{
+	ctr_add(in ? &sc->pkts_in : &sc->pkts_out, 1);
+	ctr_add(in ? &sc->bytes_in : &sc->bytes_out, ip_len);
+	ctr_add(in ? &rc->pkts_in : &rc->pkts_out, 1);
+	ctr_add(in ? &rc->bytes_in : &rc->bytes_out, ip_len);
+}
+
 static const char *const drop_names[LB_DROP_MAX] = {
 	[LB_DROP_NONE] = "none",
 	[LB_DROP_TRUNCATED] = "truncated",
@@ -93,6 +108,7 @@ static enum lb_verdict reject(struct dp *dp, struct dp_tx *tx, enum lb_drop why)
 	return LB_DROP;
 }
 
+/* A frame built whole in tx->buf. */
 static enum lb_verdict emit(struct dp *dp, struct dp_tx *tx, size_t len,
 			    enum lb_port port)
 {
@@ -100,6 +116,45 @@ static enum lb_verdict emit(struct dp *dp, struct dp_tx *tx, size_t len,
 	tx->len = len;
 	tx->port = port;
 	return LB_TX;
+}
+
+/*
+ * A forwarded frame: its first <head> bytes, rewritten, are in tx->buf, and
+ * the rest goes out of the received frame <f> (<len> bytes) as it came in.
+ */
+static enum lb_verdict emit_fwd(struct dp *dp, struct dp_tx *tx,
+				const uint8_t *f, size_t head, size_t len,
+				enum lb_port port)
+{
+	tx->tail = f + head;
+	tx->tail_len = len - head;
+	return emit(dp, tx, head, port);
+}
+
+/*
+ * Copies the first <head> bytes of the <len>-byte frame <f> to the scratch
+ * buffer for rewriting. The usual NAT header (54 bytes) moves as one fixed
+ * 64-byte block, four vector moves instead of a call, whenever the frame is
+ * that long (and so is tx->buf, which holds any frame read); the bytes past
+ * <head> are scratch that is never sent.
+ */
+static inline void dp_copy_head(struct dp_tx *tx, const uint8_t *f,
+				size_t head, size_t len)
+{
+	if (head <= 64 && len >= 64)
+		memcpy(tx->buf, f, 64);
+	else
+		memcpy(tx->buf, f, head);
+}
+
+size_t dp_tx_flatten(const struct dp_tx *tx, uint8_t *out, size_t cap)
+{
+	if (tx->len > cap || tx->tail_len > cap - tx->len)
+		return 0;
+	memcpy(out, tx->buf, tx->len);
+	if (tx->tail_len)
+		memcpy(out + tx->len, tx->tail, tx->tail_len);
+	return tx->len + tx->tail_len;
 }
 
 /* --- connection accounting ---------------------------------------------- */
@@ -119,33 +174,37 @@ static void conns_account(struct dp *dp, uint16_t slot, int from_est,
 		ctr32_add(to_est ? &rc->active : &rc->inactive, 1);
 }
 
-static void conn_gone(void *arg, const struct conn *cp)
+static void dp_conn_gone(void *arg, const struct conn *cp)
 {
 	struct dp *dp = arg;
 
 	conns_account(dp, cp->rs, cp->state == CONN_S_ESTABLISHED, -1);
 }
 
-static void conn_drop(struct dp *dp, struct conn *cp)
+static void dp_conn_drop(struct dp *dp, struct conn *cp)
 {
-	conn_gone(dp, cp);
+	dp_conn_gone(dp, cp);
 	conn_del(dp->ct, cp);
 }
 
-static void conn_step(struct dp *dp, struct conn *cp, enum conn_dir dir,
-		      uint8_t flags, uint32_t now)
+/* Most segments leave the state as it is: then there is nothing to count. */
+static inline void dp_conn_step(struct dp *dp, struct conn *cp,
+				enum conn_dir dir, uint8_t flags, uint32_t now)
 {
 	enum conn_state old = conn_update(dp->ct, cp, dir, flags, now);
-	int was = old == CONN_S_ESTABLISHED;
-	int is = cp->state == CONN_S_ESTABLISHED;
+	int was, is;
 
+	if (old == cp->state)
+		return;
+	was = old == CONN_S_ESTABLISHED;
+	is = cp->state == CONN_S_ESTABLISHED;
 	if (was != is)
 		conns_account(dp, cp->rs, was, is);
 }
 
 size_t dp_expire(struct dp *dp, uint32_t now, size_t budget)
 {
-	size_t n = conn_expire(dp->ct, now, budget, conn_gone, dp);
+	size_t n = conn_expire(dp->ct, now, budget, dp_conn_gone, dp);
 
 	if (n)
 		ctr_add(&dp->st.expired, n);
@@ -157,7 +216,8 @@ size_t dp_expire(struct dp *dp, uint32_t now, size_t budget)
 }
 
 /* The real server a flow is bound to, if its slot still holds it. */
-static struct svc_rs *conn_rs(const struct svc_table *t, const struct conn *cp)
+static inline struct svc_rs *dp_conn_rs(const struct svc_table *t,
+				       const struct conn *cp)
 {
 	struct svc_rs *rs = t->slot[cp->rs];
 
@@ -267,11 +327,9 @@ static struct conn *flow_new(struct dp *dp, struct svc *s,
  * IPVS instead let such a SYN revive the old entry, which pinned clients to
  * removed servers and stalled connects for a second (conn_reuse_mode).
  */
-static bool flow_is_stale(const struct svc_table *t, const struct conn *cp,
-			  const struct pkt *p)
+static inline bool flow_is_stale(const struct svc_rs *rs,
+				 const struct conn *cp, const struct pkt *p)
 {
-	const struct svc_rs *rs = conn_rs(t, cp);
-
 	/* UDP has no handshake to lose: a datagram for a dead server moves on. */
 	if (p->proto == IPPROTO_UDP)
 		return !rs || !rs->up;
@@ -290,42 +348,49 @@ static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
 		.caddr = p->saddr, .vaddr = p->daddr,
 		.cport = p->sport, .vport = p->dport, .proto = p->proto,
 	};
-	struct svc_rs *rs;
+	struct svc_rs *rs = NULL;
 	struct conn *cp;
 	enum lb_drop why;
+	size_t head;
 
 	if (p->ttl <= 1)
 		return reject(dp, tx, LB_DROP_TTL);
 	cp = conn_lookup_in(dp->ct, &k);
-	if (cp && flow_is_stale(t, cp, p)) {
-		conn_drop(dp, cp);
-		cp = NULL;
+	if (cp) {
+		rs = dp_conn_rs(t, cp);
+		if (flow_is_stale(rs, cp, p)) {
+			dp_conn_drop(dp, cp);
+			cp = NULL;
+		}
 	}
 	if (!cp) {
 		cp = flow_new(dp, s, &k, p, now, &why);
 		if (!cp)
 			return reject(dp, tx, why);
+		rs = dp_conn_rs(t, cp);
 	}
-	rs = conn_rs(t, cp);
-	if (!rs || (!svc_rs_is_dest(rs) && t->expire_nodest_conn)) {
+	if (!rs || (t->expire_nodest_conn && !svc_rs_is_dest(rs))) {
 		if (rs || t->expire_nodest_conn)
-			conn_drop(dp, cp);
+			dp_conn_drop(dp, cp);
 		return reject(dp, tx, LB_DROP_NO_DEST);
 	}
 	if (!fits(t, rs->via, p))
 		return too_big(dp, t, in, f, p, p->daddr, t->port[rs->via].mtu, tx);
-	conn_step(dp, cp, cp->fwd == LB_FWD_DR ? CONN_DIR_IN_ONLY : CONN_DIR_IN,
-		  p->tcp_flags, now);
+	dp_conn_step(dp, cp, cp->fwd == LB_FWD_DR ? CONN_DIR_IN_ONLY : CONN_DIR_IN,
+		     p->tcp_flags, now);
 
-	memcpy(tx->buf, f, len);
-	rw_eth(tx->buf, &t->port[rs->via].mac, &rs->mac);
-	if (cp->fwd == LB_FWD_NAT)
+	/* DR changes only the MACs; NAT changes no byte past the L4 header. */
+	if (cp->fwd == LB_FWD_NAT) {
+		head = rw_nat_head_len(p);
+		dp_copy_head(tx, f, head, len);
 		rw_nat_in(tx->buf, p, cp->daddr, cp->dport);
-	ctr_add(&dp->st.svc[rs->svc].pkts_in, 1);
-	ctr_add(&dp->st.svc[rs->svc].bytes_in, p->ip_len);
-	ctr_add(&dp->st.rs[rs->slot].pkts_in, 1);
-	ctr_add(&dp->st.rs[rs->slot].bytes_in, p->ip_len);
-	return emit(dp, tx, len, rs->via);
+	} else {
+		head = PKT_ETH_HLEN;
+		memcpy(tx->buf, f, PKT_ETH_HLEN);
+	}
+	rw_eth(tx->buf, &t->port[rs->via].mac, &rs->mac);
+	ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p->ip_len, true);
+	return emit_fwd(dp, tx, f, head, len, rs->via);
 }
 
 /*
@@ -352,7 +417,7 @@ static enum lb_verdict dp_icmp_in(struct dp *dp, struct svc_table *t,
 	cp = conn_lookup_in(dp->ct, &k);
 	if (!cp)
 		return reject(dp, tx, LB_DROP_ICMP);
-	rs = conn_rs(t, cp);
+	rs = dp_conn_rs(t, cp);
 	if (!rs)
 		return reject(dp, tx, LB_DROP_NO_DEST);
 	if (!fits(t, rs->via, p))
@@ -391,39 +456,30 @@ static enum lb_verdict dp_to_vip(struct dp *dp, struct svc_table *t,
 
 /* --- real server -> client (NAT) ------------------------------------------ */
 
-static enum lb_verdict nat_out_tx(struct dp *dp, const struct svc_table *t,
-				  struct dp_tx *tx, const uint8_t *f,
-				  size_t len)
-{
-	memcpy(tx->buf, f, len);
-	rw_eth(tx->buf, &t->port[LB_PORT_EXT].mac, &t->gw_mac);
-	return emit(dp, tx, len, LB_PORT_EXT);
-}
-
-/*
- * Replies of NAT flows come back through the director because the real
- * servers route through it; anything from them that matches no flow (health
- * check answers to the director itself, say) is the kernel's business.
- */
-static enum lb_verdict dp_from_rs(struct dp *dp, struct svc_table *t,
-				  enum lb_port in, const uint8_t *f, size_t len,
-				  const struct pkt *p, uint32_t now,
-				  struct dp_tx *tx)
+/* The NAT flow that frame <p> from a real server answers, or NULL. */
+static inline struct conn *dp_reply_conn(struct dp *dp, const struct pkt *p)
 {
 	const struct pkt_inner *q = &p->inner;
-	struct svc_rs *rs;
-	struct conn *cp;
 
 	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
-		cp = conn_lookup_out(dp->ct, p->proto, p->saddr, p->sport,
-				     p->daddr, p->dport);
-	else if (p->proto == IPPROTO_ICMP && p->icmp_error)
-		cp = conn_lookup_out(dp->ct, q->proto, q->daddr, q->dport,
-				     q->saddr, q->sport);
-	else
-		return LB_PASS;
-	if (!cp)
-		return LB_PASS;
+		return conn_lookup_out(dp->ct, p->proto, p->saddr, p->sport,
+				       p->daddr, p->dport);
+	if (p->proto == IPPROTO_ICMP && p->icmp_error)
+		return conn_lookup_out(dp->ct, q->proto, q->daddr, q->dport,
+				       q->saddr, q->sport);
+	return NULL;
+}
+
+/* A real server's reply <p> of NAT flow <cp>, on its way to the client. */
+static inline enum lb_verdict dp_nat_out(struct dp *dp, struct svc_table *t,
+					 enum lb_port in, const uint8_t *f,
+					 size_t len, const struct pkt *p,
+					 struct conn *cp, uint32_t now,
+					 struct dp_tx *tx)
+{
+	struct svc_rs *rs;
+	size_t head;
+
 	if (p->ttl <= 1)
 		return reject(dp, tx, LB_DROP_TTL);
 	if (!t->has_gw)
@@ -432,32 +488,36 @@ static enum lb_verdict dp_from_rs(struct dp *dp, struct svc_table *t,
 		return too_big(dp, t, in, f, p, t->port[in].addr,
 			       t->port[LB_PORT_EXT].mtu, tx);
 	if (p->proto == IPPROTO_ICMP) {
-		nat_out_tx(dp, t, tx, f, len);
+		/* The quote changes too, and the ICMP checksum covers it all. */
+		memcpy(tx->buf, f, len);
+		rw_eth(tx->buf, &t->port[LB_PORT_EXT].mac, &t->gw_mac);
 		rw_icmp_nat_out(tx->buf, p, cp->vaddr, cp->vport);
-		return LB_TX;
+		return emit(dp, tx, len, LB_PORT_EXT);
 	}
-	conn_step(dp, cp, CONN_DIR_OUT, p->tcp_flags, now);
-	nat_out_tx(dp, t, tx, f, len);
+	dp_conn_step(dp, cp, CONN_DIR_OUT, p->tcp_flags, now);
+	head = rw_nat_head_len(p);
+	dp_copy_head(tx, f, head, len);
+	rw_eth(tx->buf, &t->port[LB_PORT_EXT].mac, &t->gw_mac);
 	rw_nat_out(tx->buf, p, cp->vaddr, cp->vport);
-	rs = conn_rs(t, cp);
-	if (rs) {
-		ctr_add(&dp->st.svc[rs->svc].pkts_out, 1);
-		ctr_add(&dp->st.svc[rs->svc].bytes_out, p->ip_len);
-		ctr_add(&dp->st.rs[rs->slot].pkts_out, 1);
-		ctr_add(&dp->st.rs[rs->slot].bytes_out, p->ip_len);
-	}
-	return LB_TX;
+	rs = dp_conn_rs(t, cp);
+	if (rs)
+		ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p->ip_len,
+			false);
+	return emit_fwd(dp, tx, f, head, len, LB_PORT_EXT);
 }
 
 enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 			  const uint8_t *f, size_t len, uint32_t now,
 			  struct dp_tx *tx)
 {
+	struct conn *cp = NULL;
 	struct pkt p;
 	enum lb_drop why;
 
 	ctr_add(&dp->st.rx, 1);
 	tx->len = 0;
+	tx->tail = NULL;
+	tx->tail_len = 0;
 	tx->why = LB_DROP_NONE;
 	if (len > tx->cap)
 		return reject(dp, tx, LB_DROP_TOO_BIG);
@@ -465,14 +525,37 @@ enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 		return reject(dp, tx, why);
 	if (p.kind == PKT_K_ARP)
 		return dp_arp(dp, t, in, f, &p, tx);
-	/* The common case first: a hash probe finds the service and the VIP. */
+	/* The common cases first: each is one hash probe. */
 	if (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP) {
-		struct svc *s = svc_lookup(t, p.daddr, p.dport, p.proto);
+		struct svc *s;
 
-		if (s)
-			return dp_flow_in(dp, t, s, in, f, len, &p, now, tx);
+		/*
+		 * The inside of a two-armed director carries replies of NAT
+		 * flows, so their table is asked first there. No reply can be
+		 * for a service: its destination, the client, is never a VIP.
+		 */
+		if (in == LB_PORT_INT)
+			cp = dp_reply_conn(dp, &p);
+		if (!cp) {
+			s = svc_lookup(t, p.daddr, p.dport, p.proto);
+			if (s)
+				return dp_flow_in(dp, t, s, in, f, len, &p,
+						  now, tx);
+		}
 	}
-	if (svc_is_vip(t, p.daddr))
-		return dp_to_vip(dp, t, in, f, len, &p, now, tx);
-	return dp_from_rs(dp, t, in, f, len, &p, now, tx);
+	if (!cp) {
+		if (svc_is_vip(t, p.daddr))
+			return dp_to_vip(dp, t, in, f, len, &p, now, tx);
+		/*
+		 * Replies of NAT flows come back through the director because
+		 * the real servers route through it; anything from them that
+		 * matches no flow (health check answers to the director
+		 * itself, say) is the kernel's business. An inside miss above
+		 * is asked again here: rare, and passed.
+		 */
+		cp = dp_reply_conn(dp, &p);
+		if (!cp)
+			return LB_PASS;
+	}
+	return dp_nat_out(dp, t, in, f, len, &p, cp, now, tx);
 }

@@ -6,9 +6,9 @@
  *         -> rewrite (DR | NAT) -> verdict
  *
  * One call per received frame. Never blocks, never allocates, never prints:
- * it returns a verdict, writes at most one frame into the caller's scratch
- * buffer and bumps counters, which other threads may read (single writer,
- * relaxed atomics).
+ * it returns a verdict, writes at most one frame (or the rewritten headers of
+ * one) into the caller's scratch buffer and bumps counters, which other
+ * threads may read (single writer, relaxed atomics).
  */
 #ifndef LB_DP_H
 #define LB_DP_H
@@ -58,11 +58,20 @@ struct dp {
 	struct dp_stats st;
 };
 
-/* Where dp_handle() writes a frame to send. */
+/*
+ * Where dp_handle() puts a frame to send. The frame is buf[0, len) followed by
+ * tail[0, tail_len): a forwarded frame has only its rewritten headers in
+ * <buf>, and its tail points into the received frame <f>, which is therefore
+ * borrowed until the frame is sent, and at most until the caller's next read.
+ * Frames lbd builds or rewrites throughout (ARP and ICMP replies, translated
+ * ICMP errors) are whole in <buf>, with tail_len 0.
+ */
 struct dp_tx {
 	uint8_t *buf;		/* scratch frame owned by the caller */
 	size_t cap;		/* its size; at least the largest frame read */
-	size_t len;		/* out: bytes to send when the verdict is LB_TX */
+	size_t len;		/* out: bytes of <buf> to send (LB_TX) */
+	const uint8_t *tail;	/* out: rest of the frame, inside <f>, or NULL */
+	size_t tail_len;	/* out: bytes at <tail>, 0 when none */
 	enum lb_port port;	/* out: interface to send on */
 	enum lb_drop why;	/* out: the reason counted, or LB_DROP_NONE */
 };
@@ -75,13 +84,21 @@ void dp_free(struct dp *dp);
 
 /*
  * Handles the <len>-byte frame <f> received on <in>, forwarding by table <t>
- * at time <now> (ms). Returns LB_TX with tx->len bytes in tx->buf for
- * tx->port, LB_DROP with tx->why counted, or LB_PASS for traffic that is not
- * lbd's. <f> is only read.
+ * at time <now> (ms). Returns LB_TX with a frame for tx->port described by
+ * <tx> (see struct dp_tx: tx->tail may point into <f>), LB_DROP with tx->why
+ * counted, or LB_PASS for traffic that is not lbd's. <f> is only read; a
+ * frame longer than tx->cap is dropped (LB_DROP_TOO_BIG) unread.
  */
 enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 			  const uint8_t *f, size_t len, uint32_t now,
 			  struct dp_tx *tx);
+
+/*
+ * Copies the frame <tx> describes (tx->buf, then tx->tail) into <out>, which
+ * holds <cap> bytes. Returns the frame's length, or 0 when it does not fit.
+ * For tests and tools; the loop sends the two pieces as they are.
+ */
+size_t dp_tx_flatten(const struct dp_tx *tx, uint8_t *out, size_t cap);
 
 /*
  * Expires at most <budget> due flows at <now>; cheap when none are due.

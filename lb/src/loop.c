@@ -14,6 +14,11 @@
 #include "loop.h"
 
 #define LOOP_BATCH		256
+/*
+ * Idle wake-up, for expiry and listings only: no frame waits for it, because
+ * poll() reports a capture ring readable for as long as it holds an unread
+ * frame, and each batch reads every ring poll() reported.
+ */
 #define LOOP_POLL_MS		50
 #define LOOP_EXPIRE_BUDGET	4096
 #define LOOP_DUMP_BUDGET	65536	/* slots copied per batch for a listing */
@@ -42,8 +47,10 @@ static void loop_frame(void *arg, const uint8_t *frame, size_t len)
 
 	if (dp_handle(l->dp, b->t, b->in, frame, len, b->now, &tx) != LB_TX)
 		return;
+	/* tx.tail points into <frame>, which is valid until we return. */
 	if (!l->cap[tx.port] ||
-	    cap_send(l->cap[tx.port], tx.buf, tx.len, err, sizeof(err)) == -1)
+	    cap_sendv(l->cap[tx.port], tx.buf, tx.len, tx.tail, tx.tail_len,
+		      err, sizeof(err)) == -1)
 		atomic_fetch_add_explicit(&l->tx_errors, 1, memory_order_relaxed);
 }
 
@@ -69,13 +76,22 @@ void *loop_datapath(void *arg)
 	}
 	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
 		struct loop_batch b = { .l = l };
+		int ready = poll(pfd, n, LOOP_POLL_MS);
 		nfds_t i;
 
-		if (poll(pfd, n, LOOP_POLL_MS) == -1 && errno != EINTR)
+		if (ready == -1 && errno != EINTR)
 			break;
 		b.t = svc_pub_get(l->pub);
 		b.now = loop_now_ms();
 		for (i = 0; i < n; i++) {
+			/*
+			 * Only the rings poll() reported (all of them after an
+			 * EINTR): reading an empty ring costs a poll() syscall
+			 * inside libpcap, its way of seeing socket errors,
+			 * which revents carries here as well.
+			 */
+			if (ready != -1 && pfd[i].revents == 0)
+				continue;
 			b.in = which[i];
 			/* Errors on a live capture are transient: count, go on. */
 			if (cap_recv(l->cap[b.in], LOOP_BATCH, loop_frame, &b,

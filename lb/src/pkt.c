@@ -33,19 +33,19 @@ static inline uint16_t rd16n(const uint8_t *b)	/* stays in network order */
 }
 
 /*
- * The header checksum of a 20-byte IPv4 header: five 32-bit words summed into
- * 64 bits and folded, the common case unrolled (RFC 1071 §4.1's idea).
- * Options go through the general csum_add().
+ * The IPv4 header checksum verifies: 32-bit words summed into 64 bits and
+ * folded once at the end (RFC 1071 §4.1's idea), the 20 bytes every header
+ * has unrolled and options, rare, in a loop. <hlen> is a multiple of 4.
  */
 static inline bool ipv4_csum_ok(const uint8_t *ip, size_t hlen)
 {
-	uint32_t w[5];
 	uint64_t acc;
+	size_t i;
 
-	if (hlen != 20)
-		return csum_ipv4_ok(ip, hlen);
-	memcpy(w, ip, 20);
-	acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	acc = (uint64_t)rd32n(ip) + rd32n(ip + 4) + rd32n(ip + 8) +
+	      rd32n(ip + 12) + rd32n(ip + 16);
+	for (i = 20; i < hlen; i += 4)
+		acc += rd32n(ip + i);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	return csum_fold((uint32_t)acc) == 0;
@@ -108,57 +108,31 @@ static bool parse_inner(const uint8_t *f, const struct pkt *p,
 	return true;
 }
 
-static bool parse_l4(const uint8_t *f, struct pkt *p, enum lb_drop *why)
+/*
+ * ICMP: its type, and for an error the quoted header. Out of line, like
+ * parse_not_ipv4(), so that the TCP/UDP path keeps its registers.
+ */
+static __attribute__((noinline)) bool
+parse_icmp(const uint8_t *f, struct pkt *p, size_t l4len, enum lb_drop *why)
 {
 	const uint8_t *l4 = f + p->l4_off;
-	size_t l4len = (size_t)p->ip_len - p->ihl;
 
-	switch (p->proto) {
-	case IPPROTO_TCP: {
-		size_t doff;
-
-		if (l4len < 20)
-			return fail(why, LB_DROP_TRUNCATED);
-		doff = (size_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > l4len)
-			return fail(why, LB_DROP_BAD_L4);
-		p->sport = rd16n(l4);
-		p->dport = rd16n(l4 + 2);
-		p->tcp_flags = l4[13];
-		return true;
-	}
-	case IPPROTO_UDP: {
-		size_t ulen;
-
-		if (l4len < 8)
-			return fail(why, LB_DROP_TRUNCATED);
-		ulen = rd16(l4 + 4);
-		if (ulen < 8 || ulen > l4len)
-			return fail(why, LB_DROP_BAD_L4);
-		p->sport = rd16n(l4);
-		p->dport = rd16n(l4 + 2);
-		return true;
-	}
-	case IPPROTO_ICMP:
-		if (l4len < 8)
-			return fail(why, LB_DROP_TRUNCATED);
-		p->icmp_type = l4[0];
-		p->icmp_code = l4[1];
-		if (p->icmp_type == PKT_ICMP_DEST_UNREACH ||
-		    p->icmp_type == PKT_ICMP_TIME_EXCEEDED)
-			p->icmp_error = parse_inner(f, p, &p->inner);
-		return true;
-	default:
-		return true;	/* the datapath decides what to do with it */
-	}
+	if (l4len < 8)
+		return fail(why, LB_DROP_TRUNCATED);
+	p->icmp_type = l4[0];
+	p->icmp_code = l4[1];
+	if (p->icmp_type == PKT_ICMP_DEST_UNREACH ||
+	    p->icmp_type == PKT_ICMP_TIME_EXCEEDED)
+		p->icmp_error = parse_inner(f, p, &p->inner);
+	return true;
 }
 
-bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
+/* Everything but an IPv4 frame that holds at least its fixed header. */
+static __attribute__((noinline)) bool
+parse_not_ipv4(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 {
-	const uint8_t *ip;
-	uint16_t type, frag;
+	uint16_t type;
 
-	memset(p, 0, sizeof(*p));
 	if (len < PKT_ETH_HLEN)
 		return fail(why, LB_DROP_TRUNCATED);
 	type = rd16(f + 12);
@@ -166,28 +140,73 @@ bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 		return parse_arp(f, len, p, why);
 	if (type != PKT_ETH_P_IP)
 		return fail(why, LB_DROP_NOT_IPV4);
-
 	p->kind = PKT_K_IPV4;
 	p->l3_off = PKT_ETH_HLEN;
-	if (len < PKT_ETH_HLEN + 20)
-		return fail(why, LB_DROP_TRUNCATED);
+	return fail(why, LB_DROP_TRUNCATED);
+}
+
+/*
+ * The common case, a TCP or UDP packet in an IPv4 frame, takes the straight
+ * path; everything else branches off to out-of-line helpers. For all the
+ * compiler knows, a uint8_t store through <p> may change a frame byte (a
+ * character type aliases anything), so header fields are read into locals
+ * first and stored once, rather than reloaded after every store.
+ */
+bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
+{
+	const uint8_t *ip, *l4;
+	size_t ihl, ip_len, l4len, n;
+	uint16_t frag;
+	uint8_t proto;
+
+	memset(p, 0, sizeof(*p));
+	if (len < PKT_ETH_HLEN + 20 || rd16(f + 12) != PKT_ETH_P_IP)
+		return parse_not_ipv4(f, len, p, why);
+	p->kind = PKT_K_IPV4;
+	p->l3_off = PKT_ETH_HLEN;
 	ip = f + PKT_ETH_HLEN;
-	p->ihl = (uint8_t)((ip[0] & 0x0f) * 4);
-	if ((ip[0] >> 4) != 4 || p->ihl < 20)
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if ((ip[0] >> 4) != 4 || ihl < 20)
 		return fail(why, LB_DROP_BAD_IHL);
-	p->ip_len = rd16(ip + 2);
-	if (p->ip_len < p->ihl || p->ip_len > len - PKT_ETH_HLEN)
+	ip_len = rd16(ip + 2);
+	if (ip_len < ihl || ip_len > len - PKT_ETH_HLEN)
 		return fail(why, LB_DROP_BAD_TOTLEN);
-	if (!ipv4_csum_ok(ip, p->ihl))
+	if (!ipv4_csum_ok(ip, ihl))
 		return fail(why, LB_DROP_BAD_IPCSUM);
 	frag = rd16(ip + 6);
 	if (frag & 0x3fff)		/* MF set or a non-zero offset */
 		return fail(why, LB_DROP_FRAGMENT);
+	proto = ip[9];
+	p->ihl = (uint8_t)ihl;
+	p->ip_len = (uint16_t)ip_len;
 	p->df = frag & 0x4000;
 	p->ttl = ip[8];
-	p->proto = ip[9];
+	p->proto = proto;
 	p->saddr = rd32n(ip + 12);
 	p->daddr = rd32n(ip + 16);
-	p->l4_off = (uint16_t)(PKT_ETH_HLEN + p->ihl);
-	return parse_l4(f, p, why);
+	p->l4_off = (uint16_t)(PKT_ETH_HLEN + ihl);
+
+	l4 = ip + ihl;
+	l4len = ip_len - ihl;
+	if (proto == IPPROTO_TCP) {
+		if (l4len < 20)
+			return fail(why, LB_DROP_TRUNCATED);
+		n = (size_t)(l4[12] >> 4) * 4;		/* data offset */
+		if (n < 20 || n > l4len)
+			return fail(why, LB_DROP_BAD_L4);
+		p->tcp_flags = l4[13];
+	} else if (proto == IPPROTO_UDP) {
+		if (l4len < 8)
+			return fail(why, LB_DROP_TRUNCATED);
+		n = rd16(l4 + 4);			/* UDP length */
+		if (n < 8 || n > l4len)
+			return fail(why, LB_DROP_BAD_L4);
+	} else if (proto == IPPROTO_ICMP) {
+		return parse_icmp(f, p, l4len, why);
+	} else {
+		return true;	/* the datapath decides what to do with it */
+	}
+	p->sport = rd16n(l4);
+	p->dport = rd16n(l4 + 2);
+	return true;
 }

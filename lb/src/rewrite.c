@@ -44,18 +44,12 @@ static inline void st32(uint8_t *b, uint32_t v)
 	memcpy(b, &v, 4);
 }
 
-void rw_eth(uint8_t *f, const struct lb_mac *src, const struct lb_mac *dst)
-{
-	memcpy(f, dst->b, LB_ETH_ALEN);
-	memcpy(f + LB_ETH_ALEN, src->b, LB_ETH_ALEN);
-}
-
 /*
  * Where the L4 checksum of a <proto> header sits, or NULL when there is none
  * to update: ICMP has no pseudo-header, and a UDP checksum of zero means the
  * sender did not compute one (RFC 768), so it must stay zero.
  */
-static uint8_t *l4_csum(uint8_t *l4, uint8_t proto, size_t avail)
+static inline uint8_t *l4_csum(uint8_t *l4, uint8_t proto, size_t avail)
 {
 	if (proto == IPPROTO_TCP && avail >= 18)
 		return l4 + 16;
@@ -65,7 +59,7 @@ static uint8_t *l4_csum(uint8_t *l4, uint8_t proto, size_t avail)
 }
 
 /* A computed UDP checksum of zero is sent as all ones (RFC 768). */
-static void l4_csum_store(uint8_t *at, uint8_t proto, uint16_t c)
+static inline void l4_csum_store(uint8_t *at, uint8_t proto, uint16_t c)
 {
 	if (proto == IPPROTO_UDP && c == 0)
 		c = 0xffff;
@@ -75,46 +69,50 @@ static void l4_csum_store(uint8_t *at, uint8_t proto, uint16_t c)
 /*
  * Replaces the address at <ip> + <off> and the port at <l4> + <poff> (or
  * leaves the port when <l4> is NULL), fixing the IPv4 checksum and, when
- * <l4c> is not NULL, the L4 checksum at <l4c>.
+ * <l4c> is not NULL, the L4 checksum at <l4c>. <ip_delta> is a further change
+ * under the IPv4 checksum (CSUM_DELTA_TTL_DEC, or 0). Each checksum is
+ * updated with one fold of all its terms (csum.h).
  */
-static void set_addr_port(uint8_t *ip, size_t off, uint32_t addr,
-			  uint8_t *l4, size_t poff, uint16_t port,
-			  uint8_t *l4c, uint8_t proto)
+static inline void set_addr_port(uint8_t *ip, size_t off, uint32_t addr,
+				 uint32_t ip_delta, uint8_t *l4, size_t poff,
+				 uint16_t port, uint8_t *l4c, uint8_t proto)
 {
-	uint32_t old = ld32(ip + off);
-	uint16_t c;
+	uint32_t d = csum_delta4(ld32(ip + off), addr);
 
-	st16(ip + IP_OFF_CSUM, csum_replace4(ld16(ip + IP_OFF_CSUM), old, addr));
+	st16(ip + IP_OFF_CSUM, csum_update(ld16(ip + IP_OFF_CSUM),
+					   csum_add32(d, ip_delta)));
 	st32(ip + off, addr);
 	if (l4c) {
-		c = csum_replace4(ld16(l4c), old, addr);
 		if (l4)
-			c = csum_replace2(c, ld16(l4 + poff), port);
-		l4_csum_store(l4c, proto, c);
+			d = csum_add32(d, csum_delta2(ld16(l4 + poff), port));
+		l4_csum_store(l4c, proto, csum_update(ld16(l4c), d));
 	}
 	if (l4)
 		st16(l4 + poff, port);
 }
 
-/* TTL shares a 16-bit word with the protocol byte. */
-static void ttl_dec(uint8_t *ip)
-{
-	uint16_t before = ld16(ip + IP_OFF_TTL);
-
-	ip[IP_OFF_TTL]--;
-	st16(ip + IP_OFF_CSUM, csum_replace2(ld16(ip + IP_OFF_CSUM), before,
-					     ld16(ip + IP_OFF_TTL)));
-}
-
-static void nat(uint8_t *f, const struct pkt *p, size_t off, size_t poff,
-		__be32 addr, __be16 port)
+/*
+ * Address, port and TTL change together, so the IPv4 checksum takes the
+ * address and TTL terms and the L4 checksum the address (pseudo-header) and
+ * port terms, each in one fold.
+ */
+static inline void nat(uint8_t *f, const struct pkt *p, size_t off,
+		       size_t poff, __be32 addr, __be16 port)
 {
 	uint8_t *ip = f + p->l3_off;
 	uint8_t *l4 = f + p->l4_off;
 	uint8_t *l4c = l4_csum(l4, p->proto, (size_t)p->ip_len - p->ihl);
+	uint32_t d = csum_delta4(ld32(ip + off), addr);
 
-	set_addr_port(ip, off, addr, l4, poff, port, l4c, p->proto);
-	ttl_dec(ip);
+	st16(ip + IP_OFF_CSUM, csum_update(ld16(ip + IP_OFF_CSUM),
+					   csum_add32(d, CSUM_DELTA_TTL_DEC)));
+	st32(ip + off, addr);
+	ip[IP_OFF_TTL]--;
+	if (l4c) {
+		d = csum_add32(d, csum_delta2(ld16(l4 + poff), port));
+		l4_csum_store(l4c, p->proto, csum_update(ld16(l4c), d));
+	}
+	st16(l4 + poff, port);
 }
 
 void rw_nat_in(uint8_t *f, const struct pkt *p, __be32 daddr, __be16 dport)
@@ -147,14 +145,15 @@ static void icmp_nat(uint8_t *f, const struct pkt *p, size_t outer_off,
 	size_t quoted = (size_t)p->l3_off + p->ip_len - in->l4_off;
 	uint16_t c;
 
-	set_addr_port(ip, outer_off, addr, NULL, 0, 0, NULL, 0);
+	set_addr_port(ip, outer_off, addr, CSUM_DELTA_TTL_DEC, NULL, 0, 0,
+		      NULL, 0);
+	ip[IP_OFF_TTL]--;
 	if (in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP) {
 		il4 = f + in->l4_off;
 		il4c = l4_csum(il4, in->proto, quoted);
 	}
-	set_addr_port(iip, inner_off, addr, il4, inner_poff, port, il4c,
+	set_addr_port(iip, inner_off, addr, 0, il4, inner_poff, port, il4c,
 		      in->proto);
-	ttl_dec(ip);
 	st16(icmp + 2, 0);
 	c = csum_fold(csum_add(0, icmp, icmp_len));
 	st16(icmp + 2, c);

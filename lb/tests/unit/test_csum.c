@@ -448,6 +448,56 @@ static void test_csum_replace_l4_pseudo_header(void **state)
 	}
 }
 
+/*
+ * NAT's one fold per checksum: the address and TTL terms of an IPv4 header,
+ * summed with csum_add32() and applied once by csum_update(), equal a full
+ * recompute, for random headers, corner addresses and every TTL that may be
+ * decremented; and csum_fold() agrees with the two-step fold on every
+ * 32-bit corner of the carry.
+ */
+static void test_csum_update_summed_terms_equal_full_recompute(void **state)
+{
+	static const uint32_t corner[] = { 0x00000000, 0xffffffff, 0x0000ffff,
+					   0xffff0000, 0x0001ffff, 0xfffeffff };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		uint8_t h[20];
+		uint32_t from, to;
+		uint16_t c, got, want;
+
+		rnd_fill(h, sizeof(h));
+		h[0] = 0x45;
+		h[8] = (uint8_t)(1 + rnd() % 255);	/* TTL >= 1 */
+		csum_ipv4_set(h, sizeof(h));
+		if (rnd() % 4 == 0) {
+			from = corner[rnd() % 6];
+			memcpy(h + 16, &from, 4);
+			csum_ipv4_set(h, sizeof(h));
+		}
+		memcpy(&from, h + 16, 4);
+		to = rnd() % 4 ? rnd() : corner[rnd() % 6];
+		c = ld16(h + 10);
+		got = csum_update(c, csum_add32(csum_delta4(from, to),
+						CSUM_DELTA_TTL_DEC));
+		memcpy(h + 16, &to, 4);
+		h[8]--;
+		csum_ipv4_set(h, sizeof(h));
+		want = ld16(h + 10);
+		if (got != want)
+			fail_msg("run %d: got %04x want %04x", i, wire(got),
+				 wire(want));
+	}
+	for (i = 0; i < 200000; i++) {
+		uint32_t x = i < 6 ? corner[i] : rnd(), y = x;
+
+		y = (y & 0xffff) + (y >> 16);
+		y = (y & 0xffff) + (y >> 16);
+		assert_int_equal(csum_fold(x), (uint16_t)~y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_csum_replace2_equals_full_recompute),
 		cmocka_unit_test(test_csum_replace4_equals_full_recompute),
 		cmocka_unit_test(test_csum_replace_l4_pseudo_header),
+		cmocka_unit_test(test_csum_update_summed_terms_equal_full_recompute),
 	};
 
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);
