@@ -25,11 +25,27 @@ static void cap_err(char *err, size_t errlen, const char *what,
 	snprintf(err, errlen, "%s %s: %s", what, ifname, why);
 }
 
+int cap_set_filter(struct cap *c, const char *filter, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+
+	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
+		snprintf(err, errlen, "BPF filter: %s", pcap_geterr(c->p));
+		return -1;
+	}
+	if (pcap_setfilter(c->p, &prog) == -1) {
+		pcap_freecode(&prog);
+		snprintf(err, errlen, "pcap_setfilter: %s", pcap_geterr(c->p));
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
 struct cap *cap_open(const char *ifname, const char *filter, int snaplen,
 		     char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct bpf_program prog;
 	struct cap *c;
 
 	c = calloc(1, sizeof(*c));
@@ -65,16 +81,8 @@ struct cap *cap_open(const char *ifname, const char *filter, int snaplen,
 		cap_err(err, errlen, "pcap_setnonblock", ifname, ebuf);
 		goto err_close;
 	}
-	if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-		cap_err(err, errlen, "BPF filter for", ifname, pcap_geterr(c->p));
+	if (cap_set_filter(c, filter, err, errlen))
 		goto err_close;
-	}
-	if (pcap_setfilter(c->p, &prog) == -1) {
-		pcap_freecode(&prog);
-		cap_err(err, errlen, "pcap_setfilter", ifname, pcap_geterr(c->p));
-		goto err_close;
-	}
-	pcap_freecode(&prog);
 	c->fd = pcap_get_selectable_fd(c->p);
 	if (c->fd == -1) {
 		cap_err(err, errlen, "capture on", ifname, "no selectable descriptor");

@@ -23,6 +23,13 @@ typedef void (*cap_frame_cb)(void *arg, const uint8_t *frame, size_t len);
 struct cap *cap_open(const char *ifname, const char *filter, int snaplen,
 		     char *err, size_t errlen);
 
+/*
+ * Replaces the BPF program of <c> with <filter>. Frames already in the ring
+ * stay; the kernel swaps programs atomically. 0, or -1 with <err> filled (the
+ * old program stays).
+ */
+int cap_set_filter(struct cap *c, const char *filter, char *err, size_t errlen);
+
 /* Closes <c>. Accepts NULL. */
 void cap_close(struct cap *c);
 

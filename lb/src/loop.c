@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "arp.h"
 #include "loop.h"
 
 #define LOOP_BATCH		256
@@ -54,11 +55,67 @@ static void loop_frame(void *arg, const uint8_t *frame, size_t len)
 		atomic_fetch_add_explicit(&l->tx_errors, 1, memory_order_relaxed);
 }
 
+void loop_adopt(struct loop *l, const struct svc_table *t)
+{
+	l->filter_gen = t->filter_gen;
+	l->n_vips = 0;
+}
+
+void loop_announce(struct loop *l, const struct svc_table *t, int times)
+{
+	uint8_t f[ARP_FRAME_LEN];
+	char err[128];
+	uint16_t i, j;
+	int k;
+
+	if (!l->cap[LB_PORT_EXT])
+		return;
+	for (i = 0; i < t->n_vip; i++) {
+		for (j = 0; j < l->n_vips && l->vips[j] != t->vip[i]; j++)
+			;
+		if (j < l->n_vips)
+			continue;
+		for (k = 0; k < times; k++) {
+			size_t n = arp_announce(f, sizeof(f),
+						&t->port[LB_PORT_EXT].mac,
+						t->vip[i]);
+
+			if (cap_send(l->cap[LB_PORT_EXT], f, n, err, sizeof(err)))
+				atomic_fetch_add_explicit(&l->tx_errors, 1,
+							  memory_order_relaxed);
+		}
+		if (l->n_vips < CFG_SVC_MAX)
+			l->vips[l->n_vips++] = t->vip[i];
+	}
+}
+
+/*
+ * A new table may serve VIPs or NAT real servers the captures do not bring
+ * in yet: the datapath swaps the filter itself (pcap handles are not shared
+ * between threads) and announces new VIPs. Runs only when the table changed.
+ */
+static void loop_follow(struct loop *l, const struct svc_table *t)
+{
+	char err[256];
+	int p;
+
+	if (t->filter && t->filter_gen != l->filter_gen) {
+		for (p = 0; p < LB_PORT_MAX; p++)
+			if (l->cap[p] && cap_set_filter(l->cap[p], t->filter,
+							err, sizeof(err)))
+				atomic_fetch_add_explicit(&l->filter_errors, 1,
+							  memory_order_relaxed);
+		l->filter_gen = t->filter_gen;
+	}
+	loop_announce(l, t, 1);
+}
+
 void *loop_datapath(void *arg)
 {
 	struct loop *l = arg;
 	struct pollfd pfd[LB_PORT_MAX];
 	enum lb_port which[LB_PORT_MAX];
+	uint64_t seen = 0;	/* publication number of the table followed */
 	char err[256];
 	sigset_t all;
 	nfds_t n = 0;
@@ -79,9 +136,16 @@ void *loop_datapath(void *arg)
 		int ready = poll(pfd, n, LOOP_POLL_MS);
 		nfds_t i;
 
-		if (ready == -1 && errno != EINTR)
+		if (ready == -1 && errno != EINTR) {
+			atomic_store_explicit(&l->dead, errno, memory_order_release);
 			break;
+		}
 		b.t = svc_pub_get(l->pub);
+		/* By publication number: a new table may reuse a freed address. */
+		if (b.t->gen != seen) {
+			loop_follow(l, b.t);
+			seen = b.t->gen;
+		}
 		b.now = loop_now_ms();
 		for (i = 0; i < n; i++) {
 			/*

@@ -22,13 +22,36 @@ struct loop {
 	atomic_bool stop;		/* set by the control thread */
 	_Atomic uint64_t tx_errors;	/* injections that failed */
 	struct conn_dump dump;		/* lbctl -L -c, answered between batches */
+	_Atomic int dead;		/* errno that stopped the datapath, or 0 */
+	_Atomic uint64_t filter_errors;	/* new capture filters that failed */
+	/* Datapath-private: what the captures and the neighbours were told. */
+	uint64_t filter_gen;		/* filter_gen of the table the captures run */
+	__be32 vips[CFG_SVC_MAX];	/* VIPs announced so far */
+	uint16_t n_vips;
 	uint8_t scratch[LOOP_FRAME_MAX];
 };
 
 /* Milliseconds on the monotonic clock, truncated: the datapath's <now>. */
 uint32_t loop_now_ms(void);
 
-/* Runs the datapath until l->stop is set. A pthread start routine. */
+/*
+ * Records <t> as the table the captures were opened with and its VIPs as
+ * announced; call once before the datapath starts.
+ */
+void loop_adopt(struct loop *l, const struct svc_table *t);
+
+/*
+ * Sends gratuitous ARP for every VIP of <t> the loop has not announced yet
+ * (all of them, three times, at start). Datapath thread only, or before it
+ * starts.
+ */
+void loop_announce(struct loop *l, const struct svc_table *t, int times);
+
+/*
+ * Runs the datapath until l->stop is set, or a poll error stops it (l->dead
+ * then holds its errno, for the control thread to see). A pthread start
+ * routine.
+ */
 void *loop_datapath(void *arg);
 
 #endif /* LB_LOOP_H */

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arp.h"
 #include <event2/event.h>
 
 #include "cap.h"
@@ -268,50 +267,33 @@ static void print_counters(struct loop *l, const struct svc_table *t)
 	}
 }
 
-static int open_caps(struct loop *l, const struct svc_table *t,
-		     const struct topo *tp)
+/*
+ * Opens a capture on each interface <t> uses, with the filter <t> carries
+ * from now on (the datapath re-applies it when a later table changes it).
+ */
+static int open_caps(struct loop *l, struct svc_table *t, const struct topo *tp)
 {
 	char err[512];
-	char *filter = topo_filter(t);
 	int p;
 
-	if (!filter) {
+	t->filter = topo_filter(t);
+	t->filter_gen = 1;
+	if (!t->filter) {
 		log_warn("out of memory");
 		return -1;
 	}
-	log_debug("capture filter: %s", filter);
+	log_debug("capture filter: %s", t->filter);
 	for (p = 0; p < LB_PORT_MAX; p++) {
 		if (!t->port[p].present)
 			continue;
-		l->cap[p] = cap_open(tp->port[p].name, filter, LOOP_FRAME_MAX,
+		l->cap[p] = cap_open(tp->port[p].name, t->filter, LOOP_FRAME_MAX,
 				     err, sizeof(err));
 		if (!l->cap[p]) {
 			log_warn("%s", err);
-			free(filter);
 			return -1;
 		}
 	}
-	free(filter);
 	return 0;
-}
-
-/* Announces each VIP so that neighbours' caches point at lbd (RFC 5227). */
-static void announce_vips(struct loop *l, const struct svc_table *t)
-{
-	uint8_t f[ARP_FRAME_LEN];
-	char err[256];
-	uint16_t i;
-	int k;
-
-	for (k = 0; k < GARP_COUNT; k++)
-		for (i = 0; i < t->n_vip; i++) {
-			size_t n = arp_announce(f, sizeof(f),
-						&t->port[LB_PORT_EXT].mac,
-						t->vip[i]);
-
-			if (cap_send(l->cap[LB_PORT_EXT], f, n, err, sizeof(err)))
-				log_warn("gratuitous ARP: %s", err);
-		}
 }
 
 /* Everything the control thread's callbacks need. */
@@ -326,6 +308,8 @@ struct control {
 	uint64_t drops_seen;
 	pthread_t dp_thread;
 	bool dp_running;
+	bool failed;			/* the datapath died: exit 1 */
+	uint64_t filter_errors_seen;
 };
 
 /*
@@ -390,6 +374,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (atomic_load_explicit(&cs->l->dead, memory_order_acquire)) {
+		log_warn("the datapath stopped: %s; exiting",
+			 strerror(atomic_load(&cs->l->dead)));
+		cs->failed = true;
+		event_base_loopbreak(cs->base);
+		return;
+	}
+	if (atomic_load_explicit(&cs->l->filter_errors, memory_order_relaxed) >
+	    cs->filter_errors_seen) {
+		cs->filter_errors_seen = atomic_load(&cs->l->filter_errors);
+		log_warn("a new capture filter was refused; new VIPs or NAT real "
+			 "servers may not be captured");
+	}
 	model_tick(cs->model);
 	stats_tick(&cs->stats, &cs->l->dp->st, loop_now_ms());
 	if (ext) {
@@ -489,7 +486,7 @@ static int control_run(struct control *cs, const struct opts *o,
 			goto out;
 		}
 	}
-	rc = event_base_dispatch(cs->base) == -1 ? -1 : 0;
+	rc = event_base_dispatch(cs->base) == -1 || cs->failed ? -1 : 0;
 out:
 	stop_datapath(cs);
 	metrics_free(mx);
@@ -507,7 +504,7 @@ int main(int argc, char **argv)
 	static struct loop l;
 	static struct control cs;
 	char err[512];
-	struct svc_pub pub = { 0 };
+	static struct svc_pub pub;	/* zero: nothing published yet */
 	struct netif *nif = NULL;
 	struct svc_table *t = NULL;
 	struct cfg *c;
@@ -601,12 +598,15 @@ int main(int argc, char **argv)
 	}
 	c = NULL;	/* the model owns the config and the table now */
 	t = NULL;
+	/* Before the datapath thread owns the captures: announce every VIP. */
+	loop_adopt(&l, model_table(cs.model));
+	loop_announce(&l, model_table(cs.model), GARP_COUNT);
 	if (pthread_create(&cs.dp_thread, NULL, loop_datapath, &l) != 0) {
 		log_warn("cannot start the datapath thread");
 		goto out_control;
 	}
 	cs.dp_running = true;
-	announce_vips(&l, model_table(cs.model));
+
 	log_info("forwarding on %s%s%s; %u flows max; control socket %s",
 		 tp.port[LB_PORT_EXT].name, tp.port[LB_PORT_INT].ifindex ? " and " : "",
 		 tp.port[LB_PORT_INT].ifindex ? tp.port[LB_PORT_INT].name : "",

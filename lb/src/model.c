@@ -286,6 +286,25 @@ static void fill_macs(struct model *m, struct svc_table *t,
 /* --- build and publish -------------------------------------------------------- */
 
 /*
+ * Gives <t> its capture filter; the generation moves only when the text
+ * differs from the table in force, so the datapath recompiles it only then.
+ */
+static int set_filter(const struct model *m, struct svc_table *t, char *err,
+		      size_t errlen)
+{
+	t->filter = topo_filter(t);
+	if (!t->filter) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	t->filter_gen = m->cur->filter_gen;
+	if (!m->cur->filter || strcmp(t->filter, m->cur->filter) != 0)
+		t->filter_gen++;
+	return 0;
+}
+
+/*
  * Keeps the binding in force for every real server of <t>: interfaces,
  * next hops and MACs as the table in force has them (its slots hold the
  * same servers, draining ones included).
@@ -349,6 +368,8 @@ static struct svc_table *build(struct model *m, const struct cfg *c,
 	if (!rebind) {
 		keep_binding(m, t);
 		svc_table_ready(t);
+		if (set_filter(m, t, err, errlen))
+			goto err_free;
 		goto out;
 	}
 	if (topo_bind(m->env.nif, t, m->env.ext_name, m->env.int_name, &tp,
@@ -367,6 +388,8 @@ static struct svc_table *build(struct model *m, const struct cfg *c,
 		if (m->scratch.rs[n_rs].used && !m->scratch.rs[n_rs].draining)
 			m->scratch.nexthop[n_rs] = tp.nexthop[n_rs];
 	svc_table_ready(t);
+	if (set_filter(m, t, err, errlen))
+		goto err_free;
 	goto out;
 
 err_free:

@@ -80,6 +80,7 @@ void svc_table_free(struct svc_table *t)
 	}
 	free(t->svc);
 	free(t->drain);
+	free(t->filter);
 	free(t);
 }
 

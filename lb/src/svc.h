@@ -69,6 +69,13 @@ struct svc_table {
 	struct lb_mac gw_mac;
 	bool expire_nodest_conn;
 	uint16_t hash[SVC_HASH_SIZE];	/* service index + 1; 0 = empty */
+	/*
+	 * The capture filter this table needs (VIPs, NAT real servers), owned
+	 * by the table, and a number that changes only when the text does: the
+	 * datapath re-applies the filter when it sees a new number.
+	 */
+	char *filter;
+	uint64_t filter_gen;
 };
 
 /*

@@ -12,6 +12,8 @@
 #    check) starts from "up": the server is not stuck down.
 # 3. 70 edits in one write are all applied and answered; lbd lives.
 # 4. A client that hangs up without reading its replies costs lbd nothing.
+# 5. A service on a new VIP, added with lbctl after start, is forwarded:
+#    the datapath widens its capture filter and announces the VIP.
 # Runs from the repo root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -109,6 +111,21 @@ check_hangup() {
 	tb_check_eq "and still forwarding (9 of 9)" "$TB_RESP_OK" 9
 }
 
+check_new_vip() {
+	local vip2=10.0.0.101 ip1 body rc=0
+	ip1=$(topo_rs_ip dr 1)
+	run_in rs1 ip addr add "$vip2/32" dev lo
+	lbctl -A -t "$vip2:80" -s rr
+	lbctl -a -t "$vip2:80" -r "$ip1:80" -g -w 1
+	body=$(run_in client timeout 6 curl -sS --connect-timeout 2 --max-time 4 \
+		"http://$vip2/" 2>&1) || rc=$?
+	tb_check_eq "a VIP added after start is forwarded (curl status)" "$rc" 0
+	tb_check "... to its real server" grep -q "^rs1 " <<<"$body"
+	tb_check_eq "the old VIP still forwards" \
+		"$(run_in client timeout 6 curl -s -o /dev/null -w '%{http_code}' \
+			--max-time 4 "http://$TB_VIP/")" 200
+}
+
 main() {
 	tb_test_begin
 	topo_up dr "$BACKENDS" "$WEIGHTS"
@@ -124,6 +141,7 @@ main() {
 	check_checker_restart
 	check_edit_burst
 	check_hangup
+	check_new_vip
 	tb_check "lbd still running at the end" topo_lbd_alive
 	tb_test_end
 }

@@ -337,8 +337,8 @@ static void test_ctl_rows_round_trip(void **state)
 		"rs daddr=10.0.1.1:80 fwd=nat weight=0 active=0 inactive=0 conns=0 "
 		"inpkts=0 outpkts=0 inbytes=0 outbytes=0 cps=0 inpps=0 outpps=0 "
 		"inbps=0 outbps=0 health=down lat_us=- check=\n",
-		"conn proto=tcp caddr=1.2.3.4:1 vaddr=5.6.7.8:2 daddr=9.10.11.12:3 "
-		"state=TIME_WAIT expire=0\n",
+		("conn proto=tcp caddr=1.2.3.4:1 vaddr=5.6.7.8:2 daddr=9.10.11.12:3 "
+		 "state=TIME_WAIT expire=0\n"),
 		"timeouts tcp=0 tcpfin=4294967295 udp=1\n",
 		"table entries=12 half_open=3 capacity=1048576 rx=18446744073709551615 tx=0\n",
 		"drop reason=no_connection count=7\n",
