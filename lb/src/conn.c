@@ -230,9 +230,9 @@ static uint64_t conn_splitmix64(uint64_t *x)
 
 /*
  * Keyed multiply-fold of four 32-bit words (addresses, both ports, protocol):
- * one 64x64->128 multiply of the key-whitened halves, folded. Not a MAC, like
- * the kernel's jhash with a boot-time seed: it keeps chains short for tuples
- * an attacker chooses without knowing the seed.
+ * one 64x64->128 multiply of the key-whitened halves, folded. Not a MAC,
+ * like IPVS's jhash with a seed drawn when IPVS starts (ip_vs_conn_rnd): it
+ * keeps chains short for tuples an attacker chooses without the seed.
  */
 static inline uint32_t conn_mix(const struct conn_tab *tab, uint64_t x,
 				uint64_t y)

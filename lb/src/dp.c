@@ -324,8 +324,11 @@ static struct conn *flow_new(struct dp *dp, struct svc *s,
  * Port reuse: a SYN on a tuple whose flow has ended (TIME_WAIT, CLOSE) or whose
  * real server is down or gone is a new connection and is scheduled afresh;
  * so is any UDP datagram whose real server is down or gone.
- * IPVS instead let such a SYN revive the old entry, which pinned clients to
- * removed servers and stalled connects for a second (conn_reuse_mode).
+ * IPVS's default (conn_reuse_mode=1) also reschedules on TIME_WAIT and
+ * CLOSE, but drops the SYN when the old entry is tied to conntrack, so the
+ * client waits a second for its retransmission; a DR flow's FIN_WAIT needs
+ * mode bit 2, and a dead server's flows follow expire_nodest_conn.
+ * kubernetes 70747 and 81775 came from those corners.
  */
 static inline bool flow_is_stale(const struct svc_rs *rs,
 				 const struct conn *cp, const struct pkt *p)
