@@ -110,7 +110,7 @@ size_t dp_expire(struct dp *dp, uint32_t now, size_t budget);
 const char *dp_drop_name(enum lb_drop why);
 
 /* Reads a counter written by the datapath (from any thread). */
-static inline uint64_t dp_read(_Atomic uint64_t *c)
+static inline uint64_t dp_read(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
 }

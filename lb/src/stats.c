@@ -2,23 +2,23 @@
 /*
  * Counter baselines and rate estimation. L1: reads the datapath's counters
  * with relaxed atomic loads, writes only its own struct.
+ *
+ * The datapath's counters only grow (one writer, 64 bits), and a baseline
+ * is an earlier sample of the same counter: a slot's new tenant gets a
+ * fresh baseline when the model publishes it (model.c, publish()). So
+ * "now - then" and "value - base" never go below zero.
  */
 #include <string.h>
 
 #include "stats.h"
 
-static uint64_t rd(const _Atomic uint64_t *c)
-{
-	return atomic_load_explicit(c, memory_order_relaxed);
-}
-
 static void sample(const struct dp_ctr *c, struct stats_sample *out)
 {
-	out->conns = rd(&c->conns);
-	out->inpkts = rd(&c->pkts_in);
-	out->outpkts = rd(&c->pkts_out);
-	out->inbytes = rd(&c->bytes_in);
-	out->outbytes = rd(&c->bytes_out);
+	out->conns = dp_read(&c->conns);
+	out->inpkts = dp_read(&c->pkts_in);
+	out->outpkts = dp_read(&c->pkts_out);
+	out->inbytes = dp_read(&c->bytes_in);
+	out->outbytes = dp_read(&c->bytes_out);
 }
 
 void stats_init(struct stats *s)
@@ -26,13 +26,10 @@ void stats_init(struct stats *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/*
- * One smoothing step, IPVS style: avg += (rate - avg) / 4. A counter that
- * went backwards (a slot reused by a new real server) restarts from rate 0.
- */
+/* One smoothing step, IPVS style: avg += (rate - avg) / 4. */
 static void smooth(double *avg, uint64_t now, uint64_t then, double secs)
 {
-	double rate = now >= then ? (double)(now - then) / secs : 0.0;
+	double rate = (double)(now - then) / secs;
 
 	*avg += (rate - *avg) / 4.0;
 }
@@ -69,11 +66,6 @@ void stats_tick(struct stats *s, const struct dp_stats *st, uint32_t now)
 	s->started = true;
 }
 
-static uint64_t since(uint64_t v, uint64_t base)
-{
-	return v >= base ? v - base : v;	/* a reused slot starts over */
-}
-
 static void view(const struct stats_slot *sl, const struct dp_ctr *c,
 		 struct ctl_stats *out)
 {
@@ -81,11 +73,11 @@ static void view(const struct stats_slot *sl, const struct dp_ctr *c,
 
 	sample(c, &now);
 	memset(out, 0, sizeof(*out));
-	out->conns = since(now.conns, sl->base.conns);
-	out->inpkts = since(now.inpkts, sl->base.inpkts);
-	out->outpkts = since(now.outpkts, sl->base.outpkts);
-	out->inbytes = since(now.inbytes, sl->base.inbytes);
-	out->outbytes = since(now.outbytes, sl->base.outbytes);
+	out->conns = now.conns - sl->base.conns;
+	out->inpkts = now.inpkts - sl->base.inpkts;
+	out->outpkts = now.outpkts - sl->base.outpkts;
+	out->inbytes = now.inbytes - sl->base.inbytes;
+	out->outbytes = now.outbytes - sl->base.outbytes;
 	out->cps = (uint64_t)(sl->rate.cps + 0.5);
 	out->inpps = (uint64_t)(sl->rate.inpps + 0.5);
 	out->outpps = (uint64_t)(sl->rate.outpps + 0.5);
