@@ -160,7 +160,7 @@ void *loop_datapath(void *arg)
 			/* Errors on a live capture are transient: count, go on. */
 			if (cap_recv(l->cap[b.in], LOOP_BATCH, loop_frame, &b,
 				     err, sizeof(err)) < 0)
-				atomic_fetch_add_explicit(&l->tx_errors, 1,
+				atomic_fetch_add_explicit(&l->rx_errors, 1,
 							  memory_order_relaxed);
 		}
 		svc_pub_ack(l->pub, b.t);

@@ -21,6 +21,7 @@ struct loop {
 	struct cap *cap[LB_PORT_MAX];	/* NULL for an unused port */
 	atomic_bool stop;		/* set by the control thread */
 	_Atomic uint64_t tx_errors;	/* injections that failed */
+	_Atomic uint64_t rx_errors;	/* capture reads that failed */
 	struct conn_dump dump;		/* lbctl -L -c, answered between batches */
 	_Atomic int dead;		/* errno that stopped the datapath, or 0 */
 	_Atomic uint64_t filter_errors;	/* new capture filters that failed */

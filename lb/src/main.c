@@ -223,11 +223,12 @@ static void print_counters(struct loop *l, const struct svc_table *t)
 	uint16_t i, j;
 	int d;
 
-	fprintf(stderr, "lbd counters: rx %llu tx %llu tx_errors %llu "
+	fprintf(stderr, "lbd counters: rx %llu tx %llu tx_errors %llu rx_errors %llu "
 		"conns %llu half_open %llu expired %llu\n",
 		(unsigned long long)dp_read(&st->rx),
 		(unsigned long long)dp_read(&st->tx),
 		(unsigned long long)dp_read(&l->tx_errors),
+		(unsigned long long)dp_read(&l->rx_errors),
 		(unsigned long long)dp_read(&st->conn_live),
 		(unsigned long long)dp_read(&st->conn_half_open),
 		(unsigned long long)dp_read(&st->expired));
@@ -479,6 +480,7 @@ static int control_run(struct control *cs, const struct opts *o,
 				.base = cs->base, .model = cs->model,
 				.stats = &cs->stats, .st = &cs->l->dp->st,
 				.hc = cs->hc, .tx_errors = &cs->l->tx_errors,
+				.rx_errors = &cs->l->rx_errors,
 				.conn_max = dc->conn_max },
 				 o->metrics, err, sizeof(err));
 		if (!mx) {

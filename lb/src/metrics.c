@@ -150,6 +150,12 @@ static void drops(struct metrics *m, struct evbuffer *b)
 		evbuffer_add_printf(b, "lbd_transmit_errors_total %llu\n",
 				    (unsigned long long)rd(m->env.tx_errors));
 	}
+	if (m->env.rx_errors) {
+		head(b, "lbd_receive_errors_total", "counter",
+		     "Capture reads the datapath failed.");
+		evbuffer_add_printf(b, "lbd_receive_errors_total %llu\n",
+				    (unsigned long long)rd(m->env.rx_errors));
+	}
 	head(b, "lbd_conn_table_entries", "gauge", "Flows in the connection table.");
 	evbuffer_add_printf(b, "lbd_conn_table_entries %llu\n",
 			    (unsigned long long)rd(&m->env.st->conn_live));

@@ -24,6 +24,7 @@ struct metrics_env {
 	const struct dp_stats *st;
 	struct hc *hc;			/* may be NULL */
 	_Atomic uint64_t *tx_errors;	/* the datapath loop's, may be NULL */
+	_Atomic uint64_t *rx_errors;	/* the datapath loop's, may be NULL */
 	uint32_t conn_max;
 };
 
