@@ -578,6 +578,23 @@ struct conn *conn_new(struct conn_tab *tab, const struct flow_key *k,
 	return cp;
 }
 
+void conn_touch(struct conn_tab *tab, struct conn *cp, uint32_t now)
+{
+	uint32_t expires = conn_arm(tab, (enum conn_state)cp->state, now);
+
+	/*
+	 * Most segments leave the rounded expiry as is, and an expiry is
+	 * never pulled in (that could unsort the list).
+	 */
+	if (conn_time_le(expires, cp->expires))
+		return;
+	cp->expires = expires;
+	if (tab->lru_tail[cp->state] == conn_idx(tab, cp))
+		return;
+	conn_lru_unlink(tab, cp);
+	conn_lru_append(tab, cp, conn_idx(tab, cp));
+}
+
 enum conn_state conn_update(struct conn_tab *tab, struct conn *cp,
 			    enum conn_dir dir, uint8_t tcp_flags, uint32_t now)
 {
@@ -593,23 +610,12 @@ enum conn_state conn_update(struct conn_tab *tab, struct conn *cp,
 	    (old != CONN_S_ESTABLISHED ||
 	     (tcp_flags & (CONN_TCP_RST | CONN_TCP_SYN | CONN_TCP_FIN))))
 		s = conn_tcp_next(old, dir, tcp_flags);
-	expires = conn_arm(tab, s, now);
-
 	if (s == old) {
-		/*
-		 * Fast path: most segments leave the rounded expiry as is, and
-		 * an expiry is never pulled in (that could unsort the list).
-		 */
-		if (conn_time_le(expires, cp->expires))
-			return old;
-		cp->expires = expires;
-		if (tab->lru_tail[s] == conn_idx(tab, cp))
-			return old;
-		conn_lru_unlink(tab, cp);
-		conn_lru_append(tab, cp, conn_idx(tab, cp));
+		conn_touch(tab, cp, now);
 		return old;
 	}
 
+	expires = conn_arm(tab, s, now);
 	conn_lru_unlink(tab, cp);
 	if (old == CONN_S_SYN_RECV)
 		tab->half_open--;

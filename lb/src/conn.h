@@ -143,6 +143,12 @@ enum conn_state conn_update(struct conn_tab *tab, struct conn *cp,
 			    enum conn_dir dir, uint8_t tcp_flags, uint32_t now);
 
 /*
+ * Re-arms <cp>'s timeout from <now> for a segment that leaves its state as it
+ * is (conn_update() does this for such segments).
+ */
+void conn_touch(struct conn_tab *tab, struct conn *cp, uint32_t now);
+
+/*
  * The pure TCP state table: the state after a segment with <tcp_flags> in <dir>
  * hits a flow in state <s>. RST beats SYN beats FIN beats ACK; a segment with
  * none of them, CONN_S_UDP and out-of-range arguments leave <s> unchanged.

@@ -11,46 +11,6 @@
 #include "csum.h"
 #include "pkt.h"
 
-static inline uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static inline uint32_t rd32n(const uint8_t *b)	/* stays in network order */
-{
-	uint32_t v;
-
-	memcpy(&v, b, 4);
-	return v;
-}
-
-static inline uint16_t rd16n(const uint8_t *b)	/* stays in network order */
-{
-	uint16_t v;
-
-	memcpy(&v, b, 2);
-	return v;
-}
-
-/*
- * The IPv4 header checksum verifies: 32-bit words summed into 64 bits and
- * folded once at the end (RFC 1071 §4.1's idea), the 20 bytes every header
- * has unrolled and options, rare, in a loop. <hlen> is a multiple of 4.
- */
-static inline bool ipv4_csum_ok(const uint8_t *ip, size_t hlen)
-{
-	uint64_t acc;
-	size_t i;
-
-	acc = (uint64_t)rd32n(ip) + rd32n(ip + 4) + rd32n(ip + 8) +
-	      rd32n(ip + 12) + rd32n(ip + 16);
-	for (i = 20; i < hlen; i += 4)
-		acc += rd32n(ip + i);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	return csum_fold((uint32_t)acc) == 0;
-}
-
 static bool fail(enum lb_drop *why, enum lb_drop reason)
 {
 	*why = reason;
@@ -65,13 +25,13 @@ static bool parse_arp(const uint8_t *f, size_t len, struct pkt *p,
 	if (len < PKT_ETH_HLEN + PKT_ARP_LEN)
 		return fail(why, LB_DROP_TRUNCATED);
 	/* Ethernet hardware (1), IPv4 protocol, 6-byte MACs, 4-byte addresses. */
-	if (rd16(a) != 1 || rd16(a + 2) != PKT_ETH_P_IP || a[4] != 6 || a[5] != 4)
+	if (pkt_rd16(a) != 1 || pkt_rd16(a + 2) != PKT_ETH_P_IP || a[4] != 6 || a[5] != 4)
 		return fail(why, LB_DROP_ARP);
 	p->kind = PKT_K_ARP;
 	p->l3_off = PKT_ETH_HLEN;
-	p->arp_op = rd16(a + 6);
-	p->arp_spa = rd32n(a + 14);
-	p->arp_tpa = rd32n(a + 24);
+	p->arp_op = pkt_rd16(a + 6);
+	p->arp_spa = pkt_rd32n(a + 14);
+	p->arp_tpa = pkt_rd32n(a + 24);
 	return true;
 }
 
@@ -97,13 +57,13 @@ static bool parse_inner(const uint8_t *f, const struct pkt *p,
 	in->l3_off = (uint16_t)off;
 	in->l4_off = (uint16_t)(off + ihl);
 	in->proto = ip[9];
-	in->saddr = rd32n(ip + 12);
-	in->daddr = rd32n(ip + 16);
+	in->saddr = pkt_rd32n(ip + 12);
+	in->daddr = pkt_rd32n(ip + 16);
 	in->sport = 0;
 	in->dport = 0;
 	if (in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP) {
-		in->sport = rd16n(f + in->l4_off);
-		in->dport = rd16n(f + in->l4_off + 2);
+		in->sport = pkt_rd16n(f + in->l4_off);
+		in->dport = pkt_rd16n(f + in->l4_off + 2);
 	}
 	return true;
 }
@@ -135,7 +95,7 @@ parse_not_ipv4(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 
 	if (len < PKT_ETH_HLEN)
 		return fail(why, LB_DROP_TRUNCATED);
-	type = rd16(f + 12);
+	type = pkt_rd16(f + 12);
 	if (type == PKT_ETH_P_ARP)
 		return parse_arp(f, len, p, why);
 	if (type != PKT_ETH_P_IP)
@@ -160,7 +120,7 @@ bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 	uint8_t proto;
 
 	memset(p, 0, sizeof(*p));
-	if (len < PKT_ETH_HLEN + 20 || rd16(f + 12) != PKT_ETH_P_IP)
+	if (len < PKT_ETH_HLEN + 20 || pkt_rd16(f + 12) != PKT_ETH_P_IP)
 		return parse_not_ipv4(f, len, p, why);
 	p->kind = PKT_K_IPV4;
 	p->l3_off = PKT_ETH_HLEN;
@@ -168,12 +128,12 @@ bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if ((ip[0] >> 4) != 4 || ihl < 20)
 		return fail(why, LB_DROP_BAD_IHL);
-	ip_len = rd16(ip + 2);
+	ip_len = pkt_rd16(ip + 2);
 	if (ip_len < ihl || ip_len > len - PKT_ETH_HLEN)
 		return fail(why, LB_DROP_BAD_TOTLEN);
-	if (!ipv4_csum_ok(ip, ihl))
+	if (!pkt_ipv4_csum_ok(ip, ihl))
 		return fail(why, LB_DROP_BAD_IPCSUM);
-	frag = rd16(ip + 6);
+	frag = pkt_rd16(ip + 6);
 	if (frag & 0x3fff)		/* MF set or a non-zero offset */
 		return fail(why, LB_DROP_FRAGMENT);
 	proto = ip[9];
@@ -182,8 +142,8 @@ bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 	p->df = frag & 0x4000;
 	p->ttl = ip[8];
 	p->proto = proto;
-	p->saddr = rd32n(ip + 12);
-	p->daddr = rd32n(ip + 16);
+	p->saddr = pkt_rd32n(ip + 12);
+	p->daddr = pkt_rd32n(ip + 16);
 	p->l4_off = (uint16_t)(PKT_ETH_HLEN + ihl);
 
 	l4 = ip + ihl;
@@ -198,7 +158,7 @@ bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 	} else if (proto == IPPROTO_UDP) {
 		if (l4len < 8)
 			return fail(why, LB_DROP_TRUNCATED);
-		n = rd16(l4 + 4);			/* UDP length */
+		n = pkt_rd16(l4 + 4);			/* UDP length */
 		if (n < 8 || n > l4len)
 			return fail(why, LB_DROP_BAD_L4);
 	} else if (proto == IPPROTO_ICMP) {
@@ -206,7 +166,7 @@ bool pkt_parse(const uint8_t *f, size_t len, struct pkt *p, enum lb_drop *why)
 	} else {
 		return true;	/* the datapath decides what to do with it */
 	}
-	p->sport = rd16n(l4);
-	p->dport = rd16n(l4 + 2);
+	p->sport = pkt_rd16n(l4);
+	p->dport = pkt_rd16n(l4 + 2);
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "csum.h"
 #include "pkt.h"
 #include "types.h"
 
@@ -35,19 +36,94 @@ static inline size_t rw_nat_head_len(const struct pkt *p)
 	return (size_t)p->l4_off + (p->proto == IPPROTO_TCP ? 20 : 8);
 }
 
+#define RW_IP_OFF_TTL	8
+#define RW_IP_OFF_CSUM	10
+#define RW_IP_OFF_SADDR	12
+#define RW_IP_OFF_DADDR	16
+
+/* Stores into a frame at any alignment, in the order the value has. */
+static inline void rw_st16(uint8_t *b, uint16_t v)
+{
+	memcpy(b, &v, sizeof(v));
+}
+
+static inline void rw_st32(uint8_t *b, uint32_t v)
+{
+	memcpy(b, &v, sizeof(v));
+}
+
+/*
+ * Where the L4 checksum of a <proto> header sits, or NULL when there is none
+ * to update: ICMP has no pseudo-header, and a UDP checksum of zero means the
+ * sender did not compute one (RFC 768), so it must stay zero. <avail> is the
+ * bytes of L4 header and data the frame holds.
+ */
+static inline uint8_t *rw_l4_csum(uint8_t *l4, uint8_t proto, size_t avail)
+{
+	if (proto == IPPROTO_TCP && avail >= 18)
+		return l4 + 16;
+	if (proto == IPPROTO_UDP && avail >= 8 && pkt_rd16n(l4 + 6) != 0)
+		return l4 + 6;
+	return NULL;
+}
+
+/* Stores L4 checksum <c>; a computed UDP checksum of zero goes as all ones (RFC 768). */
+static inline void rw_l4_csum_store(uint8_t *at, uint8_t proto, uint16_t c)
+{
+	if (proto == IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	rw_st16(at, c);
+}
+
+/*
+ * NAT of one address and its port: the address at IPv4 offset <off> becomes
+ * <addr>, the port at L4 offset <poff> becomes <port>, and TTL drops by one.
+ * The IPv4 checksum takes the address and TTL terms and the L4 checksum the
+ * address (pseudo-header) and port terms, each in one fold (csum.h).
+ * Inline, with the helpers above: it runs on every NAT packet, and on the
+ * fast path the offsets are constants.
+ */
+static inline void rw_nat(uint8_t *f, const struct pkt *p, size_t off,
+			  size_t poff, __be32 addr, __be16 port)
+{
+	uint8_t *ip = f + p->l3_off;
+	uint8_t *l4 = f + p->l4_off;
+	uint8_t *l4c = rw_l4_csum(l4, p->proto, (size_t)p->ip_len - p->ihl);
+	uint32_t d = csum_delta4(pkt_rd32n(ip + off), addr);
+
+	rw_st16(ip + RW_IP_OFF_CSUM,
+		csum_update(pkt_rd16n(ip + RW_IP_OFF_CSUM),
+			    csum_add32(d, CSUM_DELTA_TTL_DEC)));
+	rw_st32(ip + off, addr);
+	ip[RW_IP_OFF_TTL]--;
+	if (l4c) {
+		d = csum_add32(d, csum_delta2(pkt_rd16n(l4 + poff), port));
+		rw_l4_csum_store(l4c, p->proto, csum_update(pkt_rd16n(l4c), d));
+	}
+	rw_st16(l4 + poff, port);
+}
+
 /*
  * NAT, client -> real server: destination <daddr>:<dport> (network order)
  * replaces the VIP and port; TTL is decremented. IPv4 and TCP/UDP checksums
  * are updated incrementally (a zero UDP checksum stays zero). <p> must be a
  * TCP or UDP packet with TTL > 1. Writes only within rw_nat_head_len(<p>).
  */
-void rw_nat_in(uint8_t *f, const struct pkt *p, __be32 daddr, __be16 dport);
+static inline void rw_nat_in(uint8_t *f, const struct pkt *p, __be32 daddr,
+			     __be16 dport)
+{
+	rw_nat(f, p, RW_IP_OFF_DADDR, 2, daddr, dport);
+}
 
 /*
  * NAT, real server -> client: source <vaddr>:<vport> replaces the real
  * server's address and port; TTL is decremented. As rw_nat_in() otherwise.
  */
-void rw_nat_out(uint8_t *f, const struct pkt *p, __be32 vaddr, __be16 vport);
+static inline void rw_nat_out(uint8_t *f, const struct pkt *p, __be32 vaddr,
+			      __be16 vport)
+{
+	rw_nat(f, p, RW_IP_OFF_SADDR, 0, vaddr, vport);
+}
 
 /*
  * NAT for an ICMP error travelling towards a real server: the outer
