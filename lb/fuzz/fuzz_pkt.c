@@ -11,6 +11,9 @@
  *
  * Seeds: lb/fuzz/corpus/pkt/, written by "lb_test_dp --seeds DIR" from the
  * golden frames, whose addresses this table shares.
+ *
+ * Each input also runs through a twin datapath with no fast path: the two
+ * must agree on every verdict, byte and counter.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -42,7 +45,7 @@ static const struct lb_mac mac_gw = { { 0x02, 0, 0, 0, 0, 0xfe } };
 static const struct lb_mac mac_ext = { { 0x02, 0, 0, 0, 0, 0x01 } };
 static const struct lb_mac mac_int = { { 0x02, 0, 0, 0, 0, 0x02 } };
 
-static struct svc_table *table;
+static struct svc_table *table, *table_full;
 static uint8_t prime[4][128];	/* frames that open flows before each input */
 static size_t prime_len[4];
 
@@ -225,48 +228,108 @@ static void check(const uint8_t *in, size_t inlen, enum lb_verdict v,
 	}
 }
 
-static enum lb_verdict step(struct dp *dp, enum lb_port in, const uint8_t *f,
-			    size_t len, uint32_t now, struct dp_tx *tx)
-{
-	enum lb_verdict v;
+/*
+ * lbd as it runs, and a twin that takes every frame down the full path
+ * (dp_conf.full_path_only), each with its own table (schedulers have state):
+ * the fast path must not change a verdict, a byte or a counter.
+ */
+struct twins {
+	struct dp *dp, *full;
+};
 
-	tx->len = 0;
-	v = dp_handle(dp, table, in, f, len, now, tx);
-	check(f, len, v, tx);
-	return v;
+static void step(struct twins *w, enum lb_port in, const uint8_t *f,
+		 size_t len, uint32_t now, bool must_tx)
+{
+	static uint8_t scratch[2][FZ_CAP], out[2][FZ_CAP];
+	struct dp_tx tx = { .buf = scratch[0], .cap = FZ_CAP };
+	struct dp_tx ty = { .buf = scratch[1], .cap = FZ_CAP };
+	enum lb_verdict v, vf;
+	size_t n, nf;
+
+	v = dp_handle(w->dp, table, in, f, len, now, &tx);
+	check(f, len, v, &tx);
+	vf = dp_handle(w->full, table_full, in, f, len, now, &ty);
+	FZ_CHECK(v == vf && tx.why == ty.why, "fast path: verdict %d why %s, "
+		 "full path: verdict %d why %s", v, dp_drop_name(tx.why), vf,
+		 dp_drop_name(ty.why));
+	if (v == LB_TX) {
+		n = dp_tx_flatten(&tx, out[0], FZ_CAP);
+		nf = dp_tx_flatten(&ty, out[1], FZ_CAP);
+		FZ_CHECK(tx.port == ty.port && n == nf &&
+			 memcmp(out[0], out[1], n) == 0,
+			 "fast and full path sent different frames");
+	}
+	FZ_CHECK(memcmp(&w->dp->st, &w->full->st, sizeof(w->dp->st)) == 0,
+		 "fast and full path counted differently");
+	FZ_CHECK(conn_count(w->dp->ct) == conn_count(w->full->ct) &&
+		 conn_half_open(w->dp->ct) == conn_half_open(w->full->ct),
+		 "fast and full path keep different flows");
+	FZ_CHECK(!must_tx || v == LB_TX, "verdict %d, want LB_TX", v);
 }
 
-/* The whole sequence for one frame <f>, on a fresh datapath. */
+static void expire(struct twins *w, uint32_t now, size_t budget)
+{
+	size_t n = dp_expire(w->dp, now, budget);
+
+	FZ_CHECK(n == dp_expire(w->full, now, budget),
+		 "fast and full path expire differently");
+}
+
+/* The whole sequence for one frame <f>, on a fresh pair of datapaths. */
 static void run_one(const uint8_t *f, size_t size, uint32_t now)
 {
-	static uint8_t scratch[FZ_CAP];
 	struct dp_conf conf = { .conn_max = 64, .half_open_max = 16, .seed = 7 };
-	struct dp_tx tx = { .buf = scratch, .cap = sizeof(scratch) };
-	struct dp *dp;
+	struct twins w;
 	size_t i;
 
 	conn_timeouts_default(&conf.timeouts);
-	dp = dp_new(&conf);
-	FZ_CHECK(dp != NULL, "dp_new");
+	w.dp = dp_new(&conf);
+	conf.full_path_only = true;
+	w.full = dp_new(&conf);
+	FZ_CHECK(w.dp != NULL && w.full != NULL, "dp_new");
 	for (i = 0; i < 4; i++)
-		FZ_CHECK(step(dp, LB_PORT_EXT, prime[i], prime_len[i], now, &tx) ==
-			 LB_TX, "prime %zu", i);
+		step(&w, LB_PORT_EXT, prime[i], prime_len[i], now, true);
 
-	step(dp, LB_PORT_EXT, f, size, now, &tx);
-	step(dp, LB_PORT_INT, f, size, now + 1, &tx);
-	step(dp, LB_PORT_EXT, f, size, now + 2, &tx);	/* now a known flow */
-	dp_expire(dp, now + 200000, 8);			/* SYN_RECV flows go */
-	step(dp, LB_PORT_INT, f, size, now + 200001, &tx);
+	step(&w, LB_PORT_EXT, f, size, now, false);
+	step(&w, LB_PORT_INT, f, size, now + 1, false);
+	step(&w, LB_PORT_EXT, f, size, now + 2, false);	/* now a known flow */
+	expire(&w, now + 200000, 8);			/* SYN_RECV flows go */
+	step(&w, LB_PORT_INT, f, size, now + 200001, false);
 	/* Everything goes within a day (conn.h: expire at least once a day). */
-	dp_expire(dp, now + 86000000u, 64);
-	FZ_CHECK(conn_count(dp->ct) == 0, "%u flows left after expiry",
-		 conn_count(dp->ct));
+	expire(&w, now + 86000000u, 64);
+	FZ_CHECK(conn_count(w.dp->ct) == 0, "%u flows left after expiry",
+		 conn_count(w.dp->ct));
 	for (i = 0; i < SVC_SLOTS && i < 8; i++)
-		FZ_CHECK(atomic_load(&dp->st.rs_conns[i].active) == 0 &&
-			 atomic_load(&dp->st.rs_conns[i].inactive) == 0,
+		FZ_CHECK(atomic_load(&w.dp->st.rs_conns[i].active) == 0 &&
+			 atomic_load(&w.dp->st.rs_conns[i].inactive) == 0,
 			 "slot %zu conn counters not back to 0", i);
-	step(dp, LB_PORT_EXT, f, size, now + 86000001u, &tx);
-	dp_free(dp);
+	step(&w, LB_PORT_EXT, f, size, now + 86000001u, false);
+	dp_free(w.dp);
+	dp_free(w.full);
+}
+
+/*
+ * pkt_parse_fast() accepts a subset of what pkt_parse() accepts, and where it
+ * accepts a frame it agrees on every field it writes.
+ */
+static void check_fast_parse(const uint8_t *f, size_t len)
+{
+	struct pkt fast, full;
+	enum lb_drop why = LB_DROP_NONE;
+
+	memset(&fast, 0, sizeof(fast));
+	if (!pkt_parse_fast(f, len, &fast))
+		return;
+	FZ_CHECK(pkt_parse(f, len, &full, &why),
+		 "fast parse took a frame the parser drops (%s)",
+		 dp_drop_name(why));
+	FZ_CHECK(fast.kind == full.kind && fast.l3_off == full.l3_off &&
+		 fast.l4_off == full.l4_off && fast.ip_len == full.ip_len &&
+		 fast.ihl == full.ihl && fast.proto == full.proto &&
+		 fast.ttl == full.ttl && fast.tcp_flags == full.tcp_flags &&
+		 fast.df == full.df && fast.saddr == full.saddr &&
+		 fast.daddr == full.daddr && fast.sport == full.sport &&
+		 fast.dport == full.dport, "fast parse disagrees with the parser");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -277,6 +340,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!table) {
 		table = build_table();
+		table_full = build_table();
 		build_prime();
 	}
 	/* The clock comes from the input (FNV-1a), near the wrap for half of them. */
@@ -285,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now = (h & 1) ? 0xffffffffu - (h >> 12) : h >> 4;
 
 	/* As received: bad checksums and all. */
+	check_fast_parse(data, size);
 	run_one(data, size, now);
 	/*
 	 * And with its checksums made right, so that mutations of headers get
@@ -293,8 +358,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size <= sizeof(fixed)) {
 		memcpy(fixed, data, size);
 		pb_fix_csums(fixed, size);
-		if (memcmp(fixed, data, size) != 0)
+		if (memcmp(fixed, data, size) != 0) {
+			check_fast_parse(fixed, size);
 			run_one(fixed, size, now);
+		}
 	}
 	return 0;
 }

@@ -84,6 +84,7 @@ struct dp *dp_new(const struct dp_conf *conf)
 
 	if (!dp)
 		return NULL;
+	dp->full_path_only = conf->full_path_only;
 	dp->ct = conn_tab_new(conf->conn_max, conf->half_open_max,
 			      &conf->timeouts, conf->seed);
 	if (!dp->ct) {
@@ -341,9 +342,15 @@ static inline bool flow_is_stale(const struct svc_rs *rs,
 	return conn_is_reusable(cp) || !rs || !rs->up;
 }
 
+/*
+ * A TCP or UDP packet that may be for a VIP. Its flow is asked first and its
+ * service only when there is none, as IPVS's ip_vs_in() asks the connection
+ * before it schedules: a flow outlives its service's removal and drains on
+ * its real server as IPVS's do. Returns LB_PASS when the packet belongs to
+ * neither a flow nor a service.
+ */
 static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
-				  struct svc *s, enum lb_port in,
-				  const uint8_t *f, size_t len,
+				  enum lb_port in, const uint8_t *f, size_t len,
 				  const struct pkt *p, uint32_t now,
 				  struct dp_tx *tx)
 {
@@ -352,18 +359,27 @@ static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
 		.cport = p->sport, .vport = p->dport, .proto = p->proto,
 	};
 	struct svc_rs *rs = NULL;
+	struct svc *s = NULL;
 	struct conn *cp;
 	enum lb_drop why;
 	size_t head;
 
+	cp = conn_lookup_in(dp->ct, &k);
+	if (!cp) {
+		s = svc_lookup(t, p->daddr, p->dport, p->proto);
+		if (!s)
+			return LB_PASS;
+	}
 	if (p->ttl <= 1)
 		return reject(dp, tx, LB_DROP_TTL);
-	cp = conn_lookup_in(dp->ct, &k);
 	if (cp) {
 		rs = dp_conn_rs(t, cp);
 		if (flow_is_stale(rs, cp, p)) {
 			dp_conn_drop(dp, cp);
 			cp = NULL;
+			s = svc_lookup(t, p->daddr, p->dport, p->proto);
+			if (!s)
+				return reject(dp, tx, LB_DROP_NO_SERVICE);
 		}
 	}
 	if (!cp) {
@@ -509,11 +525,85 @@ static inline enum lb_verdict dp_nat_out(struct dp *dp, struct svc_table *t,
 	return emit_fwd(dp, tx, f, head, len, LB_PORT_EXT);
 }
 
+/* --- the fast path ---------------------------------------------------------- */
+
+/*
+ * Nearly every frame is a segment of a flow lbd already tracks that moves
+ * nothing but the flow's timer: data or an ACK on an established TCP flow, a
+ * datagram of a live UDP flow. Linux gives such flows a path of their own
+ * beside the forwarding path (nf_flow_table); this is lbd's. It forwards a
+ * frame only where the full path would forward it the same way, to the byte
+ * and the counter, and hands every other frame back with LB_PASS, having
+ * written and counted nothing: new flows, SYN, FIN or RST, a flow in any
+ * other state, a real server down or gone, a packet over the MTU, a TTL
+ * about to run out, IP options, anything pkt_parse_fast() leaves alone.
+ * fuzz_pkt runs every input both ways and compares.
+ */
+static inline enum lb_verdict dp_fast(struct dp *dp, const struct svc_table *t,
+				      enum lb_port in, const uint8_t *f,
+				      size_t len, uint32_t now,
+				      struct dp_tx *tx)
+{
+	struct conn *cp = NULL;
+	struct svc_rs *rs;
+	enum lb_port out;
+	struct pkt p;
+	size_t head;
+	bool reply;
+
+	if (!pkt_parse_fast(f, len, &p) || p.ttl <= 1 ||
+	    (p.tcp_flags & (CONN_TCP_SYN | CONN_TCP_FIN | CONN_TCP_RST)))
+		return LB_PASS;
+	/* The order of the full path: replies first on the inside. */
+	if (in == LB_PORT_INT)
+		cp = conn_lookup_out(dp->ct, p.proto, p.saddr, p.sport,
+				     p.daddr, p.dport);
+	reply = cp != NULL;
+	if (!reply) {
+		struct flow_key k = {
+			.caddr = p.saddr, .vaddr = p.daddr,
+			.cport = p.sport, .vport = p.dport, .proto = p.proto,
+		};
+
+		cp = conn_lookup_in(dp->ct, &k);
+		if (!cp)
+			return LB_PASS;
+	}
+	if (cp->state != (p.proto == IPPROTO_TCP ? CONN_S_ESTABLISHED :
+						   CONN_S_UDP))
+		return LB_PASS;
+	rs = dp_conn_rs(t, cp);
+	if (!rs || !rs->up)
+		return LB_PASS;
+	out = reply ? LB_PORT_EXT : (enum lb_port)rs->via;
+	if (!fits(t, out, &p) || (reply && !t->has_gw))
+		return LB_PASS;
+
+	conn_touch(dp->ct, cp, now);
+	if (cp->fwd == LB_FWD_DR) {
+		head = PKT_ETH_HLEN;
+		memcpy(tx->buf, f, PKT_ETH_HLEN);
+	} else {
+		head = rw_nat_head_len(&p);
+		dp_copy_head(tx, f, head, len);
+		if (reply)
+			rw_nat_out(tx->buf, &p, cp->vaddr, cp->vport);
+		else
+			rw_nat_in(tx->buf, &p, cp->daddr, cp->dport);
+	}
+	rw_eth(tx->buf, &t->port[out].mac, reply ? &t->gw_mac : &rs->mac);
+	ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p.ip_len, !reply);
+	return emit_fwd(dp, tx, f, head, len, out);
+}
+
+/* --- the full path ---------------------------------------------------------- */
+
 enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 			  const uint8_t *f, size_t len, uint32_t now,
 			  struct dp_tx *tx)
 {
 	struct conn *cp = NULL;
+	enum lb_verdict v;
 	struct pkt p;
 	enum lb_drop why;
 
@@ -524,41 +614,43 @@ enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 	tx->why = LB_DROP_NONE;
 	if (len > tx->cap)
 		return reject(dp, tx, LB_DROP_TOO_BIG);
+	if (!dp->full_path_only) {
+		v = dp_fast(dp, t, in, f, len, now, tx);
+		if (v != LB_PASS)
+			return v;
+	}
 	if (!pkt_parse(f, len, &p, &why))
 		return reject(dp, tx, why);
 	if (p.kind == PKT_K_ARP)
 		return dp_arp(dp, t, in, f, &p, tx);
-	/* The common cases first: each is one hash probe. */
 	if (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP) {
-		struct svc *s;
-
 		/*
 		 * The inside of a two-armed director carries replies of NAT
 		 * flows, so their table is asked first there. No reply can be
-		 * for a service: its destination, the client, is never a VIP.
+		 * for a flow or a service: its destination, the client, is
+		 * never a VIP.
 		 */
-		if (in == LB_PORT_INT)
+		if (in == LB_PORT_INT) {
 			cp = dp_reply_conn(dp, &p);
-		if (!cp) {
-			s = svc_lookup(t, p.daddr, p.dport, p.proto);
-			if (s)
-				return dp_flow_in(dp, t, s, in, f, len, &p,
+			if (cp)
+				return dp_nat_out(dp, t, in, f, len, &p, cp,
 						  now, tx);
 		}
+		v = dp_flow_in(dp, t, in, f, len, &p, now, tx);
+		if (v != LB_PASS)
+			return v;
 	}
-	if (!cp) {
-		if (svc_is_vip(t, p.daddr))
-			return dp_to_vip(dp, t, in, f, len, &p, now, tx);
-		/*
-		 * Replies of NAT flows come back through the director because
-		 * the real servers route through it; anything from them that
-		 * matches no flow (health check answers to the director
-		 * itself, say) is the kernel's business. An inside miss above
-		 * is asked again here: rare, and passed.
-		 */
-		cp = dp_reply_conn(dp, &p);
-		if (!cp)
-			return LB_PASS;
-	}
+	if (svc_is_vip(t, p.daddr))
+		return dp_to_vip(dp, t, in, f, len, &p, now, tx);
+	/*
+	 * Replies of NAT flows come back through the director because the
+	 * real servers route through it; anything from them that matches no
+	 * flow (health check answers to the director itself, say) is the
+	 * kernel's business. An inside miss above is asked again here: rare,
+	 * and passed.
+	 */
+	cp = dp_reply_conn(dp, &p);
+	if (!cp)
+		return LB_PASS;
 	return dp_nat_out(dp, t, in, f, len, &p, cp, now, tx);
 }

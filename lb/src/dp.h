@@ -51,10 +51,12 @@ struct dp_conf {
 	uint32_t half_open_max;
 	struct conn_timeouts timeouts;
 	uint32_t seed;			/* conn hash key; pass a random value */
+	bool full_path_only;		/* tests: no fast path (see dp.c) */
 };
 
 struct dp {
 	struct conn_tab *ct;
+	bool full_path_only;
 	struct dp_stats st;
 };
 

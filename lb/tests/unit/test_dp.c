@@ -59,6 +59,7 @@ static const struct lb_mac MAC_RS4 = { { 0x02, 0, 192, 0, 2, 12 } };
 
 static const char *opt_fixtures;	/* --fixtures DIR */
 static const char *opt_seeds;		/* --seeds DIR */
+static bool opt_full_path_only;		/* the second run: no fast path */
 
 /* --- building a table as the control plane does ------------------------------- */
 
@@ -152,7 +153,8 @@ static struct dp *dp_make(uint32_t conn_max, uint32_t half_open_max,
 {
 	struct dp_conf conf = { .conn_max = conn_max,
 				.half_open_max = half_open_max,
-				.seed = 0x5eed };
+				.seed = 0x5eed,
+				.full_path_only = opt_full_path_only };
 	struct dp *dp;
 
 	if (to)
@@ -1292,6 +1294,56 @@ static void test_dp_rs_removed_from_table_no_dest(void **state)
 	svc_table_free(t);
 }
 
+/*
+ * A service removed while it has flows: they live on with their real server,
+ * now a draining entry of the new table (IPVS asks the connection before
+ * the service), while a new SYN on such a tuple finds no service, and so
+ * does a new client.
+ */
+static void test_dp_removed_service_flows_drain(void **state)
+{
+	struct svc_table *t = table_new(two_dr, 1, false);
+	struct dp *dp = dp_make(16, 16, NULL);
+	struct fd syn = c_tcp(5000, 80, PB_SYN), ack = c_tcp(5000, 80, PB_ACK);
+	struct fd other = c_tcp(5001, 80, PB_SYN);
+	struct svc_table *t2;
+	const struct svc_rs *rs;
+	struct svc_rs drain;
+	struct cfg none;
+	char err[CFG_ERR_LEN];
+	struct out o;
+
+	(void)state;
+	assert_int_equal(run_fd(dp, t, LB_PORT_EXT, &syn, 1, &o), LB_TX);
+	assert_int_equal(run_fd(dp, t, LB_PORT_EXT, &ack, 2, &o), LB_TX);
+	rs = tx_rs(t, &o);
+	assert_non_null(rs);
+	drain = *rs;
+
+	memset(&none, 0, sizeof(none));
+	t2 = svc_table_rebuild(&none, NULL, NULL, &drain, 1, err, sizeof(err));
+	if (!t2)
+		fail_msg("svc_table_rebuild: %s", err);
+	t2->port[LB_PORT_EXT] = t->port[LB_PORT_EXT];
+	t2->port[LB_PORT_INT] = t->port[LB_PORT_INT];
+	t2->has_gw = true;
+	t2->gw_mac = MAC_GW;
+	assert_false(svc_is_vip(t2, pb_addr(VADDR)));
+
+	assert_int_equal(run_fd(dp, t2, LB_PORT_EXT, &ack, 3, &o), LB_TX);
+	assert_memory_equal(o.frame, drain.mac.b, 6);
+	assert_int_equal(dp_read(&dp->st.rs[drain.slot].pkts_in), 3);
+	/* Not a VIP any more: the kernel's business, counted nowhere. */
+	assert_int_equal(run_fd(dp, t2, LB_PORT_EXT, &other, 4, &o), LB_PASS);
+	/* The old flow's tuple, reused: the flow ends, no service takes it. */
+	assert_int_equal(run_fd(dp, t2, LB_PORT_EXT, &syn, 5, &o), LB_DROP);
+	assert_int_equal(o.tx.why, LB_DROP_NO_SERVICE);
+	assert_null(find_conn(dp, 5000, 80, IPPROTO_TCP));
+	dp_free(dp);
+	svc_table_free(t2);
+	svc_table_free(t);
+}
+
 /* --- bounds ------------------------------------------------------------------- */
 
 /*
@@ -1483,13 +1535,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dp_udp_rs_down_next_datagram_rescheduled),
 		cmocka_unit_test(test_dp_k8s_70747_81775_expire_nodest_conn_drops_flow),
 		cmocka_unit_test(test_dp_rs_removed_from_table_no_dest),
+		cmocka_unit_test(test_dp_removed_service_flows_drain),
 		cmocka_unit_test(test_dp_half_open_bound_syn_flood),
 		cmocka_unit_test(test_dp_conn_table_full),
 		cmocka_unit_test(test_dp_expire_injected_now_frees_flow_and_counters),
 		cmocka_unit_test(test_dp_expire_rearm_and_budget),
 		cmocka_unit_test(test_dp_drop_names_distinct),
 	};
-	int i;
+	int failed, i;
 
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--fixtures") == 0)
@@ -1497,5 +1550,13 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--seeds") == 0)
 			opt_seeds = argv[i + 1];
 	}
-	return cmocka_run_group_tests_name("dp", tests, NULL, NULL);
+	/*
+	 * Everything twice: as lbd runs, and with every frame on the full
+	 * path, which the fast path must match to the byte and the counter.
+	 */
+	failed = cmocka_run_group_tests_name("dp", tests, NULL, NULL);
+	opt_full_path_only = true;
+	failed += cmocka_run_group_tests_name("dp, full path only", tests,
+					      NULL, NULL);
+	return failed;
 }
