@@ -243,38 +243,36 @@ static inline uint32_t conn_mix(const struct conn_tab *tab, uint64_t x,
 	return (uint32_t)h ^ (uint32_t)(h >> 32);
 }
 
-static inline uint32_t conn_hash(const struct conn_tab *tab, uint32_t a,
-				 uint32_t b, uint32_t c, uint32_t d)
-{
-	return conn_mix(tab, ((uint64_t)a << 32) | b, ((uint64_t)c << 32) | d);
-}
-
 /*
- * The client tuple as two words, caddr:vaddr and cport:vport, loaded as they
- * lie in memory: struct flow_key and struct conn both keep each pair side by
- * side, so a lookup reads and compares the tuple in three loads.
+ * A tuple as two words, addresses and ports, loaded as they lie in memory:
+ * struct flow_key and struct conn keep the client tuple's pairs side by
+ * side (caddr:vaddr, cport:vport), and struct conn the reply tuple's too
+ * (daddr:caddr, dport:cport), so a lookup reads and compares a tuple in
+ * three loads.
  */
 _Static_assert(offsetof(struct flow_key, vaddr) ==
 	       offsetof(struct flow_key, caddr) + 4 &&
 	       offsetof(struct flow_key, vport) ==
 	       offsetof(struct flow_key, cport) + 2 &&
 	       offsetof(struct conn, vaddr) == offsetof(struct conn, caddr) + 4 &&
-	       offsetof(struct conn, vport) == offsetof(struct conn, cport) + 2,
-	       "client tuple pairs must be adjacent");
+	       offsetof(struct conn, vport) == offsetof(struct conn, cport) + 2 &&
+	       offsetof(struct conn, caddr) == offsetof(struct conn, daddr) + 4 &&
+	       offsetof(struct conn, cport) == offsetof(struct conn, dport) + 2,
+	       "tuple pairs must be adjacent");
 
-static inline uint64_t conn_addrs(const __be32 *caddr)
+static inline uint64_t conn_addrs(const __be32 *first)
 {
 	uint64_t v;
 
-	memcpy(&v, caddr, sizeof(v));
+	memcpy(&v, first, sizeof(v));
 	return v;
 }
 
-static inline uint32_t conn_ports(const __be16 *cport)
+static inline uint32_t conn_ports(const __be16 *first)
 {
 	uint32_t v;
 
-	memcpy(&v, cport, sizeof(v));
+	memcpy(&v, first, sizeof(v));
 	return v;
 }
 
@@ -285,12 +283,24 @@ static inline uint32_t conn_in_bucket(const struct conn_tab *tab,
 	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) & tab->mask;
 }
 
-static inline uint32_t conn_out_bucket(const struct conn_tab *tab, __be32 daddr,
-				       __be16 dport, __be32 caddr, __be16 cport,
+/* The reply tuple, real server then client, as conn_addrs()/conn_ports() load it. */
+static inline uint64_t conn_reply_addrs(const struct conn *cp)
+{
+	return conn_addrs(&cp->daddr);
+}
+
+static inline uint32_t conn_reply_ports(const struct conn *cp)
+{
+	return conn_ports(&cp->dport);
+}
+
+/* The out-hash bucket of a reply tuple; 0x100 keeps it apart from the in-hash. */
+static inline uint32_t conn_out_bucket(const struct conn_tab *tab,
+				       uint64_t addrs, uint32_t ports,
 				       uint8_t proto)
 {
-	return conn_hash(tab, daddr, caddr,
-			 ((uint32_t)dport << 16) | cport, proto | 0x100u) & tab->mask;
+	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto | 0x100u) &
+	       tab->mask;
 }
 
 /* ------------------------------------------------------------------ */
@@ -410,40 +420,81 @@ size_t conn_tab_bytes(const struct conn_tab *tab)
 /* Lookup                                                              */
 /* ------------------------------------------------------------------ */
 
-struct conn *conn_lookup_in(struct conn_tab *tab, const struct flow_key *k)
+/* The in-hash chain walk, for a client tuple as conn_addrs()/conn_ports() load it. */
+static inline struct conn *conn_walk_in(struct conn_tab *tab, uint64_t addrs,
+					uint32_t ports, uint8_t proto)
 {
-	uint64_t addrs = conn_addrs(&k->caddr);
-	uint32_t ports = conn_ports(&k->cport);
-	uint32_t i = tab->in_head[conn_in_bucket(tab, addrs, ports, k->proto)];
+	uint32_t i = tab->in_head[conn_in_bucket(tab, addrs, ports, proto)];
 
 	while (i != 0) {
 		struct conn *cp = &tab->conns[i - 1];
 
 		if (conn_addrs(&cp->caddr) == addrs &&
-		    conn_ports(&cp->cport) == ports && cp->proto == k->proto)
+		    conn_ports(&cp->cport) == ports && cp->proto == proto)
 			return cp;
 		i = cp->in_next;
 	}
 	return NULL;
 }
 
-struct conn *conn_lookup_out(struct conn_tab *tab, uint8_t proto,
-			     __be32 daddr, __be16 dport,
-			     __be32 caddr, __be16 cport)
+static inline struct conn *conn_walk_out(struct conn_tab *tab, uint64_t addrs,
+					 uint32_t ports, uint8_t proto)
 {
-	uint32_t i = tab->out_head[conn_out_bucket(tab, daddr, dport,
-						   caddr, cport, proto)];
+	uint32_t i = tab->out_head[conn_out_bucket(tab, addrs, ports, proto)];
 
 	while (i != 0) {
 		struct conn *cp = &tab->conns[i - 1];
 
-		if (cp->daddr == daddr && cp->cport == cport &&
-		    cp->caddr == caddr && cp->dport == dport &&
-		    cp->proto == proto)
+		if (conn_reply_addrs(cp) == addrs &&
+		    conn_reply_ports(cp) == ports && cp->proto == proto)
 			return cp;
 		i = cp->out_next;
 	}
 	return NULL;
+}
+
+struct conn *conn_lookup_in(struct conn_tab *tab, const struct flow_key *k)
+{
+	return conn_walk_in(tab, conn_addrs(&k->caddr), conn_ports(&k->cport),
+			    k->proto);
+}
+
+struct conn *conn_lookup_out(struct conn_tab *tab, uint8_t proto,
+			     __be32 daddr, __be16 dport,
+			     __be32 caddr, __be16 cport)
+{
+	struct conn c = { .daddr = daddr, .caddr = caddr,
+			  .dport = dport, .cport = cport };
+
+	return conn_walk_out(tab, conn_reply_addrs(&c), conn_reply_ports(&c),
+			     proto);
+}
+
+/*
+ * A client's packet carries its tuple in the order struct conn keeps it
+ * (source then destination address, source then destination port), so
+ * both words load straight from the frame.
+ */
+struct conn *conn_find_in(struct conn_tab *tab, const uint8_t *addrs,
+			  const uint8_t *ports, uint8_t proto)
+{
+	uint64_t a;
+	uint32_t p;
+
+	memcpy(&a, addrs, sizeof(a));
+	memcpy(&p, ports, sizeof(p));
+	return conn_walk_in(tab, a, p, proto);
+}
+
+struct conn *conn_find_out(struct conn_tab *tab, const uint8_t *addrs,
+			   const uint8_t *ports, uint8_t proto)
+{
+	uint64_t a;
+	uint32_t p;
+
+	memcpy(&a, addrs, sizeof(a));
+	memcpy(&p, ports, sizeof(p));
+	return conn_walk_out(tab, a, p, proto);
 }
 
 /* ------------------------------------------------------------------ */
@@ -563,8 +614,8 @@ struct conn *conn_new(struct conn_tab *tab, const struct flow_key *k,
 
 	cp->out_next = 0;
 	if (fwd == LB_FWD_NAT) {
-		b = conn_out_bucket(tab, daddr, dport, cp->caddr, cp->cport,
-				    cp->proto);
+		b = conn_out_bucket(tab, conn_reply_addrs(cp),
+				    conn_reply_ports(cp), cp->proto);
 		cp->out_next = tab->out_head[b];
 		tab->out_head[b] = idx;
 		cp->flags |= CONN_F_OUT;
@@ -652,8 +703,8 @@ static void conn_unhash(struct conn_tab *tab, struct conn *cp, uint32_t idx)
 			   cp->proto);
 	conn_chain_unlink(tab, &tab->in_head[b], idx, false);
 	if (cp->flags & CONN_F_OUT) {
-		b = conn_out_bucket(tab, cp->daddr, cp->dport, cp->caddr,
-				    cp->cport, cp->proto);
+		b = conn_out_bucket(tab, conn_reply_addrs(cp),
+				    conn_reply_ports(cp), cp->proto);
 		conn_chain_unlink(tab, &tab->out_head[b], idx, true);
 	}
 	conn_lru_unlink(tab, cp);

@@ -57,12 +57,17 @@ struct conn_timeouts {
  * Callers read the public fields; the link fields belong to conn.c.
  */
 struct conn {
+	/*
+	 * Real server, client, VIP: so the client tuple (caddr:vaddr,
+	 * cport:vport) and the reply tuple (daddr:caddr, dport:cport) each
+	 * lie as they do in a packet, and a lookup reads either in two loads.
+	 */
+	__be32 daddr;		/* real server address, network order */
 	__be32 caddr;		/* client address, network order */
 	__be32 vaddr;		/* virtual address, network order */
-	__be32 daddr;		/* real server address, network order */
+	__be16 dport;		/* real server port, network order */
 	__be16 cport;		/* client port, network order */
 	__be16 vport;		/* virtual port, network order */
-	__be16 dport;		/* real server port, network order */
 	uint8_t proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t state;		/* enum conn_state */
 	uint8_t fwd;		/* enum lb_fwd, bound at creation */
@@ -118,6 +123,18 @@ struct conn *conn_lookup_in(struct conn_tab *tab, const struct flow_key *k);
 struct conn *conn_lookup_out(struct conn_tab *tab, uint8_t proto,
 			     __be32 daddr, __be16 dport,
 			     __be32 caddr, __be16 cport);
+
+/*
+ * The two lookups for a tuple read straight from a frame, as the fast path
+ * does: <addrs> points at an IPv4 header's source address (8 bytes: source,
+ * destination), <ports> at a TCP or UDP header (4 bytes: source port,
+ * destination port), both as they lie on the wire. conn_find_in() takes a
+ * client's packet, conn_find_out() a real server's reply.
+ */
+struct conn *conn_find_in(struct conn_tab *tab, const uint8_t *addrs,
+			  const uint8_t *ports, uint8_t proto);
+struct conn *conn_find_out(struct conn_tab *tab, const uint8_t *addrs,
+			   const uint8_t *ports, uint8_t proto);
 
 /*
  * Creates a flow for <k> bound to real server <daddr>:<dport> (slot <rs>,

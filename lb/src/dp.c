@@ -556,16 +556,12 @@ static inline enum lb_verdict dp_fast(struct dp *dp, const struct svc_table *t,
 		return LB_PASS;
 	/* The order of the full path: replies first on the inside. */
 	if (in == LB_PORT_INT)
-		cp = conn_lookup_out(dp->ct, p.proto, p.saddr, p.sport,
-				     p.daddr, p.dport);
+		cp = conn_find_out(dp->ct, f + p.l3_off + RW_IP_OFF_SADDR,
+				   f + p.l4_off, p.proto);
 	reply = cp != NULL;
 	if (!reply) {
-		struct flow_key k = {
-			.caddr = p.saddr, .vaddr = p.daddr,
-			.cport = p.sport, .vport = p.dport, .proto = p.proto,
-		};
-
-		cp = conn_lookup_in(dp->ct, &k);
+		cp = conn_find_in(dp->ct, f + p.l3_off + RW_IP_OFF_SADDR,
+				  f + p.l4_off, p.proto);
 		if (!cp)
 			return LB_PASS;
 	}
@@ -593,6 +589,7 @@ static inline enum lb_verdict dp_fast(struct dp *dp, const struct svc_table *t,
 	}
 	rw_eth(tx->buf, &t->port[out].mac, reply ? &t->gw_mac : &rs->mac);
 	ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p.ip_len, !reply);
+	tx->why = LB_DROP_NONE;
 	return emit_fwd(dp, tx, f, head, len, out);
 }
 
@@ -608,17 +605,17 @@ enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 	enum lb_drop why;
 
 	ctr_add(&dp->st.rx, 1);
+	if (len <= tx->cap && !dp->full_path_only) {
+		v = dp_fast(dp, t, in, f, len, now, tx);
+		if (v != LB_PASS)
+			return v;
+	}
 	tx->len = 0;
 	tx->tail = NULL;
 	tx->tail_len = 0;
 	tx->why = LB_DROP_NONE;
 	if (len > tx->cap)
 		return reject(dp, tx, LB_DROP_TOO_BIG);
-	if (!dp->full_path_only) {
-		v = dp_fast(dp, t, in, f, len, now, tx);
-		if (v != LB_PASS)
-			return v;
-	}
 	if (!pkt_parse(f, len, &p, &why))
 		return reject(dp, tx, why);
 	if (p.kind == PKT_K_ARP)
