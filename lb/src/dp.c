@@ -565,8 +565,8 @@ static inline enum lb_verdict dp_fast(struct dp *dp, const struct svc_table *t,
 		if (!cp)
 			return LB_PASS;
 	}
-	if (cp->state != (p.proto == IPPROTO_TCP ? CONN_S_ESTABLISHED :
-						   CONN_S_UDP))
+	/* A TCP flow is never in CONN_S_UDP, a UDP flow always is. */
+	if (cp->state != CONN_S_ESTABLISHED && cp->state != CONN_S_UDP)
 		return LB_PASS;
 	rs = dp_conn_rs(t, cp);
 	if (!rs || !rs->up)

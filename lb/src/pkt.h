@@ -145,7 +145,8 @@ static inline bool pkt_parse_fast(const uint8_t *f, size_t len, struct pkt *p)
 	ip_len = pkt_rd16(ip + 2);
 	frag = pkt_rd16(ip + 6);
 	proto = ip[9];
-	if (ip_len < 20 + 8 || ip_len > len - PKT_ETH_HLEN || (frag & 0x3fff))
+	/* 28 <= ip_len <= len - 14, in one unsigned comparison. */
+	if (ip_len - 28 > len - PKT_ETH_HLEN - 28 || (frag & 0x3fff))
 		return false;
 	l4len = ip_len - 20;
 	if (proto == IPPROTO_TCP) {

@@ -88,7 +88,9 @@ static inline void rw_nat(uint8_t *f, const struct pkt *p, size_t off,
 {
 	uint8_t *ip = f + p->l3_off;
 	uint8_t *l4 = f + p->l4_off;
-	uint8_t *l4c = rw_l4_csum(l4, p->proto, (size_t)p->ip_len - p->ihl);
+	/* The parser saw the whole TCP or UDP header: no length to check. */
+	uint8_t *l4c = p->proto == IPPROTO_TCP ? l4 + 16 :
+		       pkt_rd16n(l4 + 6) != 0 ? l4 + 6 : NULL;
 	uint32_t d = csum_delta4(pkt_rd32n(ip + off), addr);
 
 	rw_st16(ip + RW_IP_OFF_CSUM,
