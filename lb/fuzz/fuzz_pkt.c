@@ -243,10 +243,13 @@ static void step(struct twins *w, enum lb_port in, const uint8_t *f,
 	static uint8_t scratch[2][FZ_CAP], out[2][FZ_CAP];
 	struct dp_tx tx = { .buf = scratch[0], .cap = FZ_CAP };
 	struct dp_tx ty = { .buf = scratch[1], .cap = FZ_CAP };
+	uint64_t rx = dp_rx(&w->dp->st);
 	enum lb_verdict v, vf;
 	size_t n, nf;
 
 	v = dp_handle(w->dp, table, in, f, len, now, &tx);
+	FZ_CHECK(dp_rx(&w->dp->st) == rx + 1, "a frame counted %llu verdicts",
+		 (unsigned long long)(dp_rx(&w->dp->st) - rx));
 	check(f, len, v, &tx);
 	vf = dp_handle(w->full, table_full, in, f, len, now, &ty);
 	FZ_CHECK(v == vf && tx.why == ty.why, "fast path: verdict %d why %s, "

@@ -259,7 +259,7 @@ static void do_drops(struct ctl_client *cl)
 		.half_open = atomic_load_explicit(&st->conn_half_open,
 						  memory_order_relaxed),
 		.capacity = cl->ctl->env.conn_max,
-		.rx = atomic_load_explicit(&st->rx, memory_order_relaxed),
+		.rx = dp_rx(st),
 		.tx = atomic_load_explicit(&st->tx, memory_order_relaxed),
 	};
 	struct ctl_drop_row row;

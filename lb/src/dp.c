@@ -35,15 +35,11 @@ static inline void ctr32_add(_Atomic uint32_t *c, int32_t n)
 
 /*
  * A forwarded packet of <ip_len> bytes, client to server (<in>) or back, for
- * its service <sc> and real server <rc>. The counters' addresses are taken
- * once: the compiler may not assume that the atomic stores leave the indexes
- * it read them from unchanged.
+ * real server counters <rc>. Services have no counters here: lbd derives
+ * theirs from their real servers' (stats.h), one counter set less per packet.
  */
-static inline void ctr_fwd(struct dp_ctr *sc, struct dp_ctr *rc,
-			   uint16_t ip_len, bool in)
+static inline void ctr_fwd(struct dp_ctr *rc, uint16_t ip_len, bool in)
 {
-	ctr_add(in ? &sc->pkts_in : &sc->pkts_out, 1);
-	ctr_add(in ? &sc->bytes_in : &sc->bytes_out, ip_len);
 	ctr_add(in ? &rc->pkts_in : &rc->pkts_out, 1);
 	ctr_add(in ? &rc->bytes_in : &rc->bytes_out, ip_len);
 }
@@ -105,8 +101,16 @@ void dp_free(struct dp *dp)
 static enum lb_verdict reject(struct dp *dp, struct dp_tx *tx, enum lb_drop why)
 {
 	ctr_add(&dp->st.drop[why], 1);
+	ctr_add(&dp->st.dropped, 1);
 	tx->why = why;
 	return LB_DROP;
+}
+
+/* Not lbd's frame: the kernel may have it. */
+static enum lb_verdict pass(struct dp *dp)
+{
+	ctr_add(&dp->st.passed, 1);
+	return LB_PASS;
 }
 
 /* A frame built whole in tx->buf. */
@@ -239,13 +243,16 @@ static enum lb_verdict too_big(struct dp *dp, const struct svc_table *t,
 {
 	size_t n;
 
-	ctr_add(&dp->st.drop[LB_DROP_TOO_BIG], 1);
-	tx->why = LB_DROP_TOO_BIG;
 	if (!p->df || p->proto == IPPROTO_ICMP)
-		return LB_DROP;
+		return reject(dp, tx, LB_DROP_TOO_BIG);
 	n = icmp_frag_needed(tx->buf, tx->cap, f, p, &t->port[in].mac, src,
 			     (uint16_t)mtu);
-	return n ? emit(dp, tx, n, in) : LB_DROP;
+	if (!n)
+		return reject(dp, tx, LB_DROP_TOO_BIG);
+	/* Dropped, and answered: the reason counts, the verdict is LB_TX. */
+	ctr_add(&dp->st.drop[LB_DROP_TOO_BIG], 1);
+	tx->why = LB_DROP_TOO_BIG;
+	return emit(dp, tx, n, in);
 }
 
 static bool fits(const struct svc_table *t, enum lb_port out,
@@ -270,7 +277,7 @@ static enum lb_verdict dp_arp(struct dp *dp, const struct svc_table *t,
 	if (svc_is_vip(t, p->arp_spa))
 		return reject(dp, tx, LB_DROP_ARP_CONFLICT);
 	if (!svc_is_vip(t, p->arp_tpa) || in != LB_PORT_EXT)
-		return LB_PASS;
+		return pass(dp);
 	if (p->arp_op != 1)
 		return reject(dp, tx, LB_DROP_ARP);
 	n = arp_reply(tx->buf, tx->cap, f, p, &t->port[LB_PORT_EXT].mac);
@@ -315,7 +322,6 @@ static struct conn *flow_new(struct dp *dp, struct svc *s,
 		      rs->slot, rs->gen, now, why);
 	if (!cp)
 		return NULL;
-	ctr_add(&dp->st.svc[s->idx].conns, 1);
 	ctr_add(&dp->st.rs[rs->slot].conns, 1);
 	conns_account(dp, rs->slot, -1, 0);
 	return cp;
@@ -408,7 +414,7 @@ static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
 		memcpy(tx->buf, f, PKT_ETH_HLEN);
 	}
 	rw_eth(tx->buf, &t->port[rs->via].mac, &rs->mac);
-	ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p->ip_len, true);
+	ctr_fwd(&dp->st.rs[rs->slot], p->ip_len, true);
 	return emit_fwd(dp, tx, f, head, len, rs->via);
 }
 
@@ -520,8 +526,7 @@ static inline enum lb_verdict dp_nat_out(struct dp *dp, struct svc_table *t,
 	rw_nat_out(tx->buf, p, cp->vaddr, cp->vport);
 	rs = dp_conn_rs(t, cp);
 	if (rs)
-		ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p->ip_len,
-			false);
+		ctr_fwd(&dp->st.rs[rs->slot], p->ip_len, false);
 	return emit_fwd(dp, tx, f, head, len, LB_PORT_EXT);
 }
 
@@ -588,7 +593,7 @@ static inline enum lb_verdict dp_fast(struct dp *dp, const struct svc_table *t,
 			rw_nat_in(tx->buf, &p, cp->daddr, cp->dport);
 	}
 	rw_eth(tx->buf, &t->port[out].mac, reply ? &t->gw_mac : &rs->mac);
-	ctr_fwd(&dp->st.svc[rs->svc], &dp->st.rs[rs->slot], p.ip_len, !reply);
+	ctr_fwd(&dp->st.rs[rs->slot], p.ip_len, !reply);
 	tx->why = LB_DROP_NONE;
 	return emit_fwd(dp, tx, f, head, len, out);
 }
@@ -604,7 +609,6 @@ enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 	struct pkt p;
 	enum lb_drop why;
 
-	ctr_add(&dp->st.rx, 1);
 	if (len <= tx->cap && !dp->full_path_only) {
 		v = dp_fast(dp, t, in, f, len, now, tx);
 		if (v != LB_PASS)
@@ -648,6 +652,6 @@ enum lb_verdict dp_handle(struct dp *dp, struct svc_table *t, enum lb_port in,
 	 */
 	cp = dp_reply_conn(dp, &p);
 	if (!cp)
-		return LB_PASS;
+		return pass(dp);
 	return dp_nat_out(dp, t, in, f, len, &p, cp, now, tx);
 }

@@ -19,7 +19,7 @@
 #include "svc.h"
 #include "types.h"
 
-/* Counters of one service or one real server. */
+/* Counters of one real server slot (services' are derived: stats.h). */
 struct dp_ctr {
 	_Atomic uint64_t conns;		/* flows scheduled */
 	_Atomic uint64_t pkts_in;	/* client -> real server */
@@ -34,14 +34,20 @@ struct dp_rs_conns {
 	_Atomic uint32_t inactive;	/* every other state, and UDP */
 };
 
+/*
+ * Every frame ends in exactly one verdict, so frames seen are not counted
+ * but summed (dp_rx()): one counter less per packet.
+ */
 struct dp_stats {
-	_Atomic uint64_t rx;			/* frames seen */
-	_Atomic uint64_t tx;			/* frames produced */
-	_Atomic uint64_t drop[LB_DROP_MAX];	/* by enum lb_drop */
+	_Atomic uint64_t tx;			/* frames produced (LB_TX) */
+	_Atomic uint64_t dropped;		/* frames dropped (LB_DROP) */
+	_Atomic uint64_t passed;		/* frames left alone (LB_PASS) */
+	_Atomic uint64_t drop[LB_DROP_MAX];	/* by enum lb_drop; a frame
+						   answered with an ICMP error
+						   counts here and in tx */
 	_Atomic uint64_t expired;		/* flows timed out */
 	_Atomic uint64_t conn_live;		/* table fill, as of the last dp_expire() */
 	_Atomic uint64_t conn_half_open;
-	struct dp_ctr svc[CFG_SVC_MAX];		/* by service index */
 	struct dp_ctr rs[SVC_SLOTS];		/* by real server slot */
 	struct dp_rs_conns rs_conns[SVC_SLOTS];
 };
@@ -115,6 +121,12 @@ const char *dp_drop_name(enum lb_drop why);
 static inline uint64_t dp_read(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Frames the datapath has seen: each got one verdict. */
+static inline uint64_t dp_rx(const struct dp_stats *st)
+{
+	return dp_read(&st->tx) + dp_read(&st->dropped) + dp_read(&st->passed);
 }
 
 #endif /* LB_DP_H */

@@ -216,7 +216,8 @@ static void log_table(const struct svc_table *t, const struct topo *tp)
 	}
 }
 
-static void print_counters(struct loop *l, const struct svc_table *t)
+static void print_counters(struct loop *l, const struct svc_table *t,
+			   const struct stats *sts)
 {
 	struct dp_stats *st = &l->dp->st;
 	char v[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
@@ -225,7 +226,7 @@ static void print_counters(struct loop *l, const struct svc_table *t)
 
 	fprintf(stderr, "lbd counters: rx %llu tx %llu tx_errors %llu rx_errors %llu "
 		"conns %llu half_open %llu expired %llu\n",
-		(unsigned long long)dp_read(&st->rx),
+		(unsigned long long)dp_rx(st),
 		(unsigned long long)dp_read(&st->tx),
 		(unsigned long long)dp_read(&l->tx_errors),
 		(unsigned long long)dp_read(&l->rx_errors),
@@ -239,18 +240,19 @@ static void print_counters(struct loop *l, const struct svc_table *t)
 				(unsigned long long)dp_read(&st->drop[d]));
 	for (i = 0; i < t->n_svc; i++) {
 		const struct svc *s = &t->svc[i];
-		struct dp_ctr *sc = &st->svc[s->idx];
+		struct stats_sample sc;
 
+		stats_svc_total(sts, st, s->idx, &sc);
 		inet_ntop(AF_INET, &s->vaddr, v, sizeof(v));
 		fprintf(stderr, "  %s %s:%u conns %llu in %llu pkts %llu bytes "
 			"out %llu pkts %llu bytes\n",
 			s->proto == IPPROTO_TCP ? "TCP" : "UDP", v,
 			ntohs(s->vport),
-			(unsigned long long)dp_read(&sc->conns),
-			(unsigned long long)dp_read(&sc->pkts_in),
-			(unsigned long long)dp_read(&sc->bytes_in),
-			(unsigned long long)dp_read(&sc->pkts_out),
-			(unsigned long long)dp_read(&sc->bytes_out));
+			(unsigned long long)sc.conns,
+			(unsigned long long)sc.inpkts,
+			(unsigned long long)sc.inbytes,
+			(unsigned long long)sc.outpkts,
+			(unsigned long long)sc.outbytes);
 		for (j = 0; j < s->n_rs; j++) {
 			const struct svc_rs *rs = &s->rs[j];
 			struct dp_ctr *rc = &st->rs[rs->slot];
@@ -341,7 +343,7 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	print_counters(cs->l, model_table(cs->model));
+	print_counters(cs->l, model_table(cs->model), &cs->stats);
 }
 
 /* SIGHUP: the new file is validated and bound whole, or nothing changes. */
@@ -615,7 +617,7 @@ int main(int argc, char **argv)
 		 dc.conn_max, o.sock);
 	rc = control_run(&cs, &o, &dc, &sigs) ? 1 : 0;
 	stop_datapath(&cs);
-	print_counters(&l, model_table(cs.model));
+	print_counters(&l, model_table(cs.model), &cs.stats);
 
 out_control:
 	stop_datapath(&cs);

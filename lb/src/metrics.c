@@ -66,9 +66,12 @@ static void totals(struct metrics *m, struct evbuffer *b)
 	uint16_t i;
 	size_t k;
 
-	/* Raw counters, not "zero"ed ones: Prometheus counters never go back. */
-	for (i = 0; i < CFG_SVC_MAX; i++) {
-		const struct dp_ctr *c = &m->env.st->svc[i];
+	/*
+	 * Raw counters, not "zero"ed ones: Prometheus counters never go back.
+	 * Every packet is counted once, on its real server's slot.
+	 */
+	for (i = 0; i < SVC_SLOTS; i++) {
+		const struct dp_ctr *c = &m->env.st->rs[i];
 
 		cs.conns = rd(&c->conns);
 		cs.inpkts = rd(&c->pkts_in);
@@ -140,7 +143,7 @@ static void drops(struct metrics *m, struct evbuffer *b)
 				    (unsigned long long)rd(&m->env.st->drop[d]));
 	head(b, "lbd_received_frames_total", "counter", "Frames the datapath read.");
 	evbuffer_add_printf(b, "lbd_received_frames_total %llu\n",
-			    (unsigned long long)rd(&m->env.st->rx));
+			    (unsigned long long)dp_rx(m->env.st));
 	head(b, "lbd_transmitted_frames_total", "counter", "Frames the datapath sent.");
 	evbuffer_add_printf(b, "lbd_transmitted_frames_total %llu\n",
 			    (unsigned long long)rd(&m->env.st->tx));

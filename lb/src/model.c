@@ -454,13 +454,26 @@ static int publish(struct model *m, struct svc_table *t, char *err,
 		errno = ENOMEM;
 		return -1;
 	}
+	/*
+	 * A tenant leaves only once its slot has drained in a table the
+	 * datapath has left (assign_all()), so nothing counts into it any
+	 * more; services enter before the real servers that count for them.
+	 */
 	for (s = 0; s < SVC_SLOTS && m->env.stats; s++)
-		if (m->scratch.rs[s].used && (!m->slots.rs[s].used ||
+		if (m->slots.rs[s].used && (!m->scratch.rs[s].used ||
 		    m->scratch.rs[s].gen != m->slots.rs[s].gen))
-			stats_zero_rs(m->env.stats, m->env.st, s);
+			stats_rs_leave(m->env.stats, m->env.st, s);
 	for (s = 0; s < CFG_SVC_MAX && m->env.stats; s++)
 		if (m->scratch.svc[s].used && !m->slots.svc[s].used)
-			stats_zero_svc(m->env.stats, m->env.st, s);
+			stats_svc_enter(m->env.stats, m->env.st, s);
+	for (s = 0; s < SVC_SLOTS && m->env.stats; s++) {
+		if (!m->scratch.rs[s].used || !t->slot[s])
+			continue;
+		if (!m->slots.rs[s].used ||
+		    m->scratch.rs[s].gen != m->slots.rs[s].gen)
+			stats_zero_rs(m->env.stats, m->env.st, s);
+		stats_rs_own(m->env.stats, m->env.st, s, t->slot[s]->svc);
+	}
 	old = svc_pub_set(m->env.pub, t);
 	if (old)
 		m->retired[m->n_retired++] = old;

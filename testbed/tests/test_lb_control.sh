@@ -20,7 +20,8 @@
 #    replies does not grow lbd's memory; an idle connection is kept; the
 #    17th peer at once is refused with err ENOMEM. A commit over another
 #    client's change since begin is refused.
-# 7. /metrics serves node_exporter's IPVS names with this service's labels.
+# 7. /metrics serves node_exporter's IPVS names with this service's labels;
+#    lbctl --stats shows a service counting what its real servers count.
 # 8. lbctl -L --drops shows the table fill and counts a datagram to a port
 #    with no service as a no_service drop.
 # Runs from the repo root.
@@ -330,6 +331,22 @@ check_metrics() {
 			"http://127.0.0.1:$METRICS_PORT/metrics" || true)" 200
 }
 
+# lbctl -L -n --stats --exact: the service's columns against the sum of its
+# real servers' (lbd derives a service's counters from its servers').
+check_stats() {
+	local out svc sum
+	lbctl -Z >/dev/null
+	tb_send_requests 20
+	out=$(lbctl -L -n --stats --exact)
+	svc=$(awk -v s="$TB_VIP:$TB_VPORT" '$2 == s { print $3, $4, $6 }' <<<"$out")
+	sum=$(awk '$1 == "->" && $2 ~ /:/ { c += $3; p += $4; b += $6 }
+		END { print c, p, b }' <<<"$out")
+	tb_check "lbctl --stats after -Z and 20 requests: the service counted them ($svc)" \
+		test "${svc%% *}" -ge 20
+	tb_check_eq "... conns, packets and bytes equal the sum over its real servers" \
+		"$svc" "$sum"
+}
+
 no_service_drops() {
 	lbctl -L --drops | awk '$1 == "no_service" { print $2 }'
 }
@@ -384,6 +401,7 @@ main() {
 	check_socket_clients
 	check_txn_conflict
 	check_metrics
+	check_stats
 	check_drops
 	check_second_lbd
 	tb_check "lbd still running at the end" topo_lbd_alive
