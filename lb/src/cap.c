@@ -147,35 +147,45 @@ int cap_send(struct cap *c, const uint8_t *frame, size_t len,
 }
 
 /*
- * libpcap has no gather send, but on Linux pcap_inject() is a plain
+ * libpcap has no batched send, but on Linux pcap_inject() is a plain
  * send(handle->fd, buf, size, 0) on the PF_PACKET socket the capture is bound
  * to, and pcap_get_selectable_fd() is that same socket (libpcap pcap-linux.c:
  * pcap_inject_linux(), and "handle->selectable_fd = handle->fd" in
- * pcap_activate_linux(), 1.10). So sendmsg() on it with two iovecs sends the
- * frame pcap_inject() would, without copying the payload into one buffer
- * first. pcap_inject()'s refusals (the "any" device, cooked mode) cannot
- * apply: cap_open() insists on a named Ethernet interface. The socket is
- * O_NONBLOCK, set by pcap_setnonblock() (libpcap uses the descriptor's mode
- * for sending too), so neither call ever blocks.
+ * pcap_activate_linux(), 1.10). So sendmmsg() on it sends the frames
+ * pcap_inject() would, one system call for the lot. pcap_inject()'s
+ * refusals (the "any" device, cooked mode) cannot apply: cap_open() insists
+ * on a named Ethernet interface. The socket is O_NONBLOCK, set by
+ * pcap_setnonblock() (libpcap uses the descriptor's mode for sending too),
+ * so the call never blocks.
  */
-int cap_sendv(struct cap *c, const uint8_t *head, size_t head_len,
-	      const uint8_t *tail, size_t tail_len, char *err, size_t errlen)
+int cap_send_batch(struct cap *c, const struct cap_frame *f, unsigned int n,
+		   char *err, size_t errlen)
 {
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)(uintptr_t)head, .iov_len = head_len },
-		{ .iov_base = (void *)(uintptr_t)tail, .iov_len = tail_len },
-	};
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = tail_len ? 2 : 1 };
-	ssize_t n;
+	struct mmsghdr msg[CAP_BATCH_MAX];
+	struct iovec iov[CAP_BATCH_MAX];
+	unsigned int i;
+	int sent;
 
-	do
-		n = sendmsg(c->fd, &msg, 0);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		snprintf(err, errlen, "sendmsg: %s", strerror(errno));
+	if (n > CAP_BATCH_MAX) {
+		snprintf(err, errlen, "sendmmsg: %u frames, at most %d", n,
+			 CAP_BATCH_MAX);
 		return -1;
 	}
-	return 0;
+	memset(msg, 0, sizeof(msg[0]) * n);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)(uintptr_t)f[i].buf;
+		iov[i].iov_len = f[i].len;
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	do
+		sent = sendmmsg(c->fd, msg, n, 0);
+	while (sent == -1 && errno == EINTR);
+	if (sent == -1) {
+		snprintf(err, errlen, "sendmmsg: %s", strerror(errno));
+		return -1;
+	}
+	return sent;
 }
 
 uint64_t cap_kernel_drops(struct cap *c)

@@ -47,15 +47,22 @@ int cap_recv(struct cap *c, int max, cap_frame_cb cb, void *arg,
 int cap_send(struct cap *c, const uint8_t *frame, size_t len,
 	     char *err, size_t errlen);
 
+/* One whole frame to send. */
+struct cap_frame {
+	const uint8_t *buf;
+	size_t len;
+};
+
+#define CAP_BATCH_MAX	64	/* frames cap_send_batch() takes at once */
+
 /*
- * Sends one frame made of <head> (<head_len> bytes) followed by <tail>
- * (<tail_len> bytes; <tail> may be NULL when <tail_len> is 0), without
- * joining them first. Never blocks: like cap_send(), it fails with EAGAIN
- * when the socket's send buffer is full. Returns 0, or -1 with a message in
- * <err>.
+ * Sends the <n> frames <f> (n <= CAP_BATCH_MAX) with one system call, in
+ * order. Never blocks. Returns how many the kernel took (fewer than <n> when
+ * one failed; the rest are not sent), or -1 with a message in <err> when it
+ * took none.
  */
-int cap_sendv(struct cap *c, const uint8_t *head, size_t head_len,
-	      const uint8_t *tail, size_t tail_len, char *err, size_t errlen);
+int cap_send_batch(struct cap *c, const struct cap_frame *f, unsigned int n,
+		   char *err, size_t errlen);
 
 /* Frames the kernel dropped because lbd did not read fast enough. */
 uint64_t cap_kernel_drops(struct cap *c);

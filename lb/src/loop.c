@@ -4,11 +4,15 @@
  * LOOP_BATCH frames per interface, so one busy interface cannot starve the
  * other, and it picks up a newly published service table only between
  * batches, acknowledging it afterwards so the control plane may free the old.
+ * Frames to send are queued and leave LOOP_TX_BATCH at a time, one
+ * sendmmsg() per port, at the latest when the ring that brought them has
+ * been read: a system call per batch instead of per frame.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 
 #include "arp.h"
@@ -39,20 +43,57 @@ struct loop_batch {
 	uint32_t now;
 };
 
+static void loop_tx_error(struct loop *l, uint64_t n)
+{
+	atomic_fetch_add_explicit(&l->tx_errors, n, memory_order_relaxed);
+}
+
+/* Sends every queued frame, one sendmmsg() per port. */
+static void loop_flush(struct loop *l)
+{
+	struct loop_txq *q = &l->txq;
+	char err[128];
+	int p, sent;
+
+	for (p = 0; p < LB_PORT_MAX; p++) {
+		if (q->n[p] == 0)
+			continue;
+		sent = cap_send_batch(l->cap[p], q->q[p], q->n[p], err,
+				      sizeof(err));
+		if (sent < 0)
+			sent = 0;
+		/* A frame the kernel refused is lost, as on a full NIC queue. */
+		if ((unsigned int)sent < q->n[p])
+			loop_tx_error(l, q->n[p] - (unsigned int)sent);
+		q->n[p] = 0;
+	}
+	q->used = 0;
+}
+
 static void loop_frame(void *arg, const uint8_t *frame, size_t len)
 {
 	struct loop_batch *b = arg;
 	struct loop *l = b->l;
-	struct dp_tx tx = { .buf = l->scratch, .cap = sizeof(l->scratch) };
-	char err[128];
+	struct loop_txq *q = &l->txq;
+	struct dp_tx tx = { .buf = q->slot[q->used], .cap = LOOP_FRAME_MAX };
 
 	if (dp_handle(l->dp, b->t, b->in, frame, len, b->now, &tx) != LB_TX)
 		return;
-	/* tx.tail points into <frame>, which is valid until we return. */
-	if (!l->cap[tx.port] ||
-	    cap_sendv(l->cap[tx.port], tx.buf, tx.len, tx.tail, tx.tail_len,
-		      err, sizeof(err)) == -1)
-		atomic_fetch_add_explicit(&l->tx_errors, 1, memory_order_relaxed);
+	if (!l->cap[tx.port]) {
+		loop_tx_error(l, 1);
+		return;
+	}
+	/*
+	 * tx.tail points into <frame>, which the ring takes back when we
+	 * return: the frame is completed in its slot now. It fits: a frame
+	 * is never longer than the one read, which is at most tx.cap.
+	 */
+	if (tx.tail_len)
+		memcpy(tx.buf + tx.len, tx.tail, tx.tail_len);
+	q->q[tx.port][q->n[tx.port]++] = (struct cap_frame){
+		.buf = tx.buf, .len = tx.len + tx.tail_len };
+	if (++q->used == LOOP_TX_BATCH)
+		loop_flush(l);
 }
 
 void loop_adopt(struct loop *l, const struct svc_table *t)
@@ -162,6 +203,7 @@ void *loop_datapath(void *arg)
 				     err, sizeof(err)) < 0)
 				atomic_fetch_add_explicit(&l->rx_errors, 1,
 							  memory_order_relaxed);
+			loop_flush(l);
 		}
 		svc_pub_ack(l->pub, b.t);
 		dp_expire(l->dp, b.now, LOOP_EXPIRE_BUDGET);

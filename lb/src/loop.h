@@ -14,6 +14,20 @@
 #include "svc.h"
 
 #define LOOP_FRAME_MAX	65536	/* scratch frame: the largest snaplen */
+#define LOOP_TX_BATCH	32	/* frames sent with one system call */
+
+/*
+ * Frames waiting to be sent, datapath-private: each is built whole in a
+ * slot of its own (the frame handler writes the headers there and the loop
+ * appends the payload), and goes out with the others for its port in one
+ * sendmmsg() when the slots run out or the ring that brought them is read.
+ */
+struct loop_txq {
+	uint8_t slot[LOOP_TX_BATCH][LOOP_FRAME_MAX];
+	struct cap_frame q[LB_PORT_MAX][LOOP_TX_BATCH];
+	unsigned int n[LB_PORT_MAX];	/* frames queued per port */
+	unsigned int used;		/* slots taken, all ports */
+};
 
 struct loop {
 	struct dp *dp;
@@ -29,7 +43,7 @@ struct loop {
 	uint64_t filter_gen;		/* filter_gen of the table the captures run */
 	__be32 vips[CFG_SVC_MAX];	/* VIPs announced so far */
 	uint16_t n_vips;
-	uint8_t scratch[LOOP_FRAME_MAX];
+	struct loop_txq txq;
 };
 
 /* Milliseconds on the monotonic clock, truncated: the datapath's <now>. */
