@@ -4,7 +4,10 @@
  * dp_handle() with no syscalls, so callgrind can count the instructions per
  * forwarded packet (tools/bench runs it with --toggle-collect=dp_handle).
  *
- *   lb_bench_dp dr|nat-in|nat-out [N]
+ *   lb_bench_dp dr|nat-in|nat-out [N [full]]
+ *
+ * "full" turns the fast path off (dp_conf.full_path_only), to show what the
+ * general pipeline costs for the same packets.
  *
  * Each mode opens 64 flows (their SYN and ACK are part of the count but
  * vanish in N), then replays N data segments of 64 to 1400 bytes round-robin
@@ -119,10 +122,12 @@ int main(int argc, char **argv)
 	size_t len;
 	int k;
 
-	if (!dr && !out && strcmp(mode, "nat-in") != 0) {
-		fprintf(stderr, "usage: lb_bench_dp dr|nat-in|nat-out [N]\n");
+	if ((!dr && !out && strcmp(mode, "nat-in") != 0) ||
+	    (argc > 3 && strcmp(argv[3], "full") != 0)) {
+		fprintf(stderr, "usage: lb_bench_dp dr|nat-in|nat-out [N [full]]\n");
 		return 2;
 	}
+	dc.full_path_only = argc > 3;
 	conn_timeouts_default(&dc.timeouts);
 	dc.seed = 0x5eed;
 	dp = dp_new(&dc);
