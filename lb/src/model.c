@@ -576,6 +576,14 @@ struct model *model_new(const struct model_env *env, struct cfg *c,
 				.dport = rs->port };
 		}
 	}
+	/* The startup table never goes through publish(): own its slots here. */
+	for (i = 0; i < first->n_svc && env->stats; i++) {
+		const struct svc *s = &first->svc[i];
+
+		stats_svc_enter(env->stats, env->st, s->idx);
+		for (j = 0; j < s->n_rs; j++)
+			stats_rs_own(env->stats, env->st, s->rs[j].slot, s->idx);
+	}
 	sync_checks(m, NULL, &m->slots, NULL, c);
 	return m;
 }

@@ -390,6 +390,7 @@ main() {
 		tb_test_end
 	fi
 	check_list
+	check_stats		# the table lbd started with
 	check_kill_and_return
 	check_drain
 	check_save_restore
@@ -401,7 +402,7 @@ main() {
 	check_socket_clients
 	check_txn_conflict
 	check_metrics
-	check_stats
+	check_stats		# after many publications, a -C and a -R
 	check_drops
 	check_second_lbd
 	tb_check "lbd still running at the end" topo_lbd_alive
