@@ -182,7 +182,10 @@ int cap_send_batch(struct cap *c, const struct cap_frame *f, unsigned int n,
 		sent = sendmmsg(c->fd, msg, n, 0);
 	while (sent == -1 && errno == EINTR);
 	if (sent == -1) {
-		snprintf(err, errlen, "sendmmsg: %s", strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "sendmmsg: %s", strerror(e));
+		errno = e;
 		return -1;
 	}
 	return sent;

@@ -57,9 +57,10 @@ struct cap_frame {
 
 /*
  * Sends the <n> frames <f> (n <= CAP_BATCH_MAX) with one system call, in
- * order. Never blocks. Returns how many the kernel took (fewer than <n> when
- * one failed; the rest are not sent), or -1 with a message in <err> when it
- * took none.
+ * order. Never blocks. Returns how many the kernel took before one failed
+ * (the rest are not tried; sendmmsg() does not say why the first refused one
+ * was), or -1 with errno kept and a message in <err> when it took none, so
+ * a caller that tries again from the refused frame learns its error.
  */
 int cap_send_batch(struct cap *c, const struct cap_frame *f, unsigned int n,
 		   char *err, size_t errlen);

@@ -48,26 +48,45 @@ static void loop_tx_error(struct loop *l, uint64_t n)
 	atomic_fetch_add_explicit(&l->tx_errors, n, memory_order_relaxed);
 }
 
-/* Sends every queued frame, one sendmmsg() per port. */
-static void loop_flush(struct loop *l)
+/*
+ * Sends the frames queued for port <p>, one sendmmsg() while all goes well.
+ * A frame the kernel refuses (too big for a lowered MTU, say) is lost on
+ * its own and the rest go on; a full device queue would refuse them all,
+ * so they are lost together, as on a NIC.
+ */
+static void loop_flush_port(struct loop *l, int p)
 {
 	struct loop_txq *q = &l->txq;
+	unsigned int off = 0, n = q->n[p];
 	char err[128];
-	int p, sent;
+	int sent;
 
-	for (p = 0; p < LB_PORT_MAX; p++) {
-		if (q->n[p] == 0)
-			continue;
-		sent = cap_send_batch(l->cap[p], q->q[p], q->n[p], err,
+	while (off < n) {
+		sent = cap_send_batch(l->cap[p], q->q[p] + off, n - off, err,
 				      sizeof(err));
-		if (sent < 0)
-			sent = 0;
-		/* A frame the kernel refused is lost, as on a full NIC queue. */
-		if ((unsigned int)sent < q->n[p])
-			loop_tx_error(l, q->n[p] - (unsigned int)sent);
-		q->n[p] = 0;
+		if (sent > 0) {
+			off += (unsigned int)sent;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+			loop_tx_error(l, n - off);
+			break;
+		}
+		loop_tx_error(l, 1);
+		off++;
 	}
-	q->used = 0;
+	q->n[p] = 0;
+}
+
+/* Sends every queued frame. */
+static void loop_flush(struct loop *l)
+{
+	int p;
+
+	for (p = 0; p < LB_PORT_MAX; p++)
+		if (l->txq.n[p])
+			loop_flush_port(l, p);
+	l->txq.used = 0;
 }
 
 static void loop_frame(void *arg, const uint8_t *frame, size_t len)
