@@ -247,8 +247,8 @@ static inline uint32_t conn_mix(const struct conn_tab *tab, uint64_t x,
  * A tuple as two words, addresses and ports, loaded as they lie in memory:
  * struct flow_key and struct conn keep the client tuple's pairs side by
  * side (caddr:vaddr, cport:vport), and struct conn the reply tuple's too
- * (daddr:caddr, dport:cport), so a lookup reads and compares a tuple in
- * three loads.
+ * (daddr:caddr, dport:cport), so a lookup reads and compares a tuple as two
+ * words and the protocol byte.
  */
 _Static_assert(offsetof(struct flow_key, vaddr) ==
 	       offsetof(struct flow_key, caddr) + 4 &&
@@ -260,20 +260,36 @@ _Static_assert(offsetof(struct flow_key, vaddr) ==
 	       offsetof(struct conn, cport) == offsetof(struct conn, dport) + 2,
 	       "tuple pairs must be adjacent");
 
-static inline uint64_t conn_addrs(const __be32 *first)
+/*
+ * The 8 or 4 bytes at offset <off> of the object at <obj>, read through
+ * the whole object rather than through one of its members, which is too
+ * small to read 8 bytes from.
+ */
+static inline uint64_t conn_ld64(const void *obj, size_t off)
 {
 	uint64_t v;
 
-	memcpy(&v, first, sizeof(v));
+	memcpy(&v, (const uint8_t *)obj + off, sizeof(v));
 	return v;
 }
 
-static inline uint32_t conn_ports(const __be16 *first)
+static inline uint32_t conn_ld32(const void *obj, size_t off)
 {
 	uint32_t v;
 
-	memcpy(&v, first, sizeof(v));
+	memcpy(&v, (const uint8_t *)obj + off, sizeof(v));
 	return v;
+}
+
+/* The client tuple of a conn as two words. */
+static inline uint64_t conn_addrs(const struct conn *cp)
+{
+	return conn_ld64(cp, offsetof(struct conn, caddr));
+}
+
+static inline uint32_t conn_ports(const struct conn *cp)
+{
+	return conn_ld32(cp, offsetof(struct conn, cport));
 }
 
 static inline uint32_t conn_in_bucket(const struct conn_tab *tab,
@@ -283,23 +299,26 @@ static inline uint32_t conn_in_bucket(const struct conn_tab *tab,
 	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) & tab->mask;
 }
 
-/* The reply tuple, real server then client, as conn_addrs()/conn_ports() load it. */
+/* The reply tuple, real server then client, the same way. */
 static inline uint64_t conn_reply_addrs(const struct conn *cp)
 {
-	return conn_addrs(&cp->daddr);
+	return conn_ld64(cp, offsetof(struct conn, daddr));
 }
 
 static inline uint32_t conn_reply_ports(const struct conn *cp)
 {
-	return conn_ports(&cp->dport);
+	return conn_ld32(cp, offsetof(struct conn, dport));
 }
 
-/* The out-hash bucket of a reply tuple; 0x100 keeps it apart from the in-hash. */
+/*
+ * The out-hash bucket of a reply tuple. The two hashes have head arrays of
+ * their own, so nothing needs to tell their keys apart.
+ */
 static inline uint32_t conn_out_bucket(const struct conn_tab *tab,
 				       uint64_t addrs, uint32_t ports,
 				       uint8_t proto)
 {
-	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto | 0x100u) &
+	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) &
 	       tab->mask;
 }
 
@@ -420,7 +439,7 @@ size_t conn_tab_bytes(const struct conn_tab *tab)
 /* Lookup                                                              */
 /* ------------------------------------------------------------------ */
 
-/* The in-hash chain walk, for a client tuple as conn_addrs()/conn_ports() load it. */
+/* The in-hash chain walk, for a client tuple as conn_addrs()/conn_ports() give it. */
 static inline struct conn *conn_walk_in(struct conn_tab *tab, uint64_t addrs,
 					uint32_t ports, uint8_t proto)
 {
@@ -429,8 +448,8 @@ static inline struct conn *conn_walk_in(struct conn_tab *tab, uint64_t addrs,
 	while (i != 0) {
 		struct conn *cp = &tab->conns[i - 1];
 
-		if (conn_addrs(&cp->caddr) == addrs &&
-		    conn_ports(&cp->cport) == ports && cp->proto == proto)
+		if (conn_addrs(cp) == addrs && conn_ports(cp) == ports &&
+		    cp->proto == proto)
 			return cp;
 		i = cp->in_next;
 	}
@@ -455,7 +474,8 @@ static inline struct conn *conn_walk_out(struct conn_tab *tab, uint64_t addrs,
 
 struct conn *conn_lookup_in(struct conn_tab *tab, const struct flow_key *k)
 {
-	return conn_walk_in(tab, conn_addrs(&k->caddr), conn_ports(&k->cport),
+	return conn_walk_in(tab, conn_ld64(k, offsetof(struct flow_key, caddr)),
+			    conn_ld32(k, offsetof(struct flow_key, cport)),
 			    k->proto);
 }
 
@@ -607,7 +627,7 @@ struct conn *conn_new(struct conn_tab *tab, const struct flow_key *k,
 	cp->pad = 0;
 	cp->expires = conn_arm(tab, (enum conn_state)cp->state, now);
 
-	b = conn_in_bucket(tab, conn_addrs(&cp->caddr), conn_ports(&cp->cport),
+	b = conn_in_bucket(tab, conn_addrs(cp), conn_ports(cp),
 			   cp->proto);
 	cp->in_next = tab->in_head[b];
 	tab->in_head[b] = idx;
@@ -699,7 +719,7 @@ static void conn_unhash(struct conn_tab *tab, struct conn *cp, uint32_t idx)
 {
 	uint32_t b;
 
-	b = conn_in_bucket(tab, conn_addrs(&cp->caddr), conn_ports(&cp->cport),
+	b = conn_in_bucket(tab, conn_addrs(cp), conn_ports(cp),
 			   cp->proto);
 	conn_chain_unlink(tab, &tab->in_head[b], idx, false);
 	if (cp->flags & CONN_F_OUT) {

@@ -60,7 +60,7 @@ struct conn {
 	/*
 	 * Real server, client, VIP: so the client tuple (caddr:vaddr,
 	 * cport:vport) and the reply tuple (daddr:caddr, dport:cport) each
-	 * lie as they do in a packet, and a lookup reads either in two loads.
+	 * lie as they do in a packet, and a lookup reads either as two words.
 	 */
 	__be32 daddr;		/* real server address, network order */
 	__be32 caddr;		/* client address, network order */
@@ -104,8 +104,9 @@ void conn_timeouts_default(struct conn_timeouts *t);
  * Time: every <now> below is in ms on one uint32 clock that may wrap but must
  * not go backwards between calls, and conn_expire() must run at least once a
  * day. A flow expires no earlier than its state's timeout after the <now> of
- * its last conn_new()/conn_update(), and at most 1/64 of that timeout later
- * (expiries are rounded up so that busy flows rarely move in the expiry lists).
+ * its last conn_new()/conn_update()/conn_touch(), and at most 1/64 of that
+ * timeout later (expiries are rounded up so that busy flows rarely move in
+ * the expiry lists).
  */
 struct conn_tab *conn_tab_new(uint32_t capacity, uint32_t half_open_max,
 			      const struct conn_timeouts *t, uint32_t seed);

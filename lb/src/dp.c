@@ -353,7 +353,10 @@ static inline bool flow_is_stale(const struct svc_rs *rs,
  * service only when there is none, as IPVS's ip_vs_in() asks the connection
  * before it schedules: a flow outlives its service's removal and drains on
  * its real server as IPVS's do. Returns LB_PASS when the packet belongs to
- * neither a flow nor a service.
+ * neither a flow nor a service. A SYN that would start a new flow on such
+ * a drained flow's tuple finds no service: it ends the old flow and is
+ * dropped as no_service, where a packet of no flow at all for an address
+ * that is no longer a VIP is passed.
  */
 static enum lb_verdict dp_flow_in(struct dp *dp, struct svc_table *t,
 				  enum lb_port in, const uint8_t *f, size_t len,
