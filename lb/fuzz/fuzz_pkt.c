@@ -45,7 +45,12 @@ static const struct lb_mac mac_gw = { { 0x02, 0, 0, 0, 0, 0xfe } };
 static const struct lb_mac mac_ext = { { 0x02, 0, 0, 0, 0, 0x01 } };
 static const struct lb_mac mac_int = { { 0x02, 0, 0, 0, 0, 0x02 } };
 
-static struct svc_table *table, *table_full;
+/*
+ * Two worlds, each with a table per twin: the second has expire_nodest_conn
+ * on, no gateway towards the clients, and a TCP NAT server down without
+ * inhibit_on_failure, so the paths those reach are fuzzed too.
+ */
+static struct svc_table *tables[2][2];	/* [world][0 fast, 1 full] */
 static uint8_t prime[4][128];	/* frames that open flows before each input */
 static size_t prime_len[4];
 
@@ -76,7 +81,7 @@ static const struct fz_svc fz_svcs[] = {
 
 #define FZ_NSVC	(sizeof(fz_svcs) / sizeof(fz_svcs[0]))
 
-static struct svc_table *build_table(void)
+static struct svc_table *build_table(bool harsh)
 {
 	struct cfg_svc cs[FZ_NSVC];
 	struct cfg_rs crs[FZ_NSVC][2];
@@ -128,6 +133,12 @@ static struct svc_table *build_table(void)
 	t->svc[0].rs[1].up = false;
 	t->svc[0].rs[1].inhibit = true;
 	svc_sched_reset(&t->svc[0]);
+	if (harsh) {
+		t->expire_nodest_conn = true;
+		t->has_gw = false;
+		t->svc[1].rs[1].up = false;
+		svc_sched_reset(&t->svc[1]);
+	}
 	return t;
 }
 
@@ -235,6 +246,7 @@ static void check(const uint8_t *in, size_t inlen, enum lb_verdict v,
  */
 struct twins {
 	struct dp *dp, *full;
+	struct svc_table *t, *tf;	/* their tables */
 };
 
 static void step(struct twins *w, enum lb_port in, const uint8_t *f,
@@ -247,11 +259,11 @@ static void step(struct twins *w, enum lb_port in, const uint8_t *f,
 	enum lb_verdict v, vf;
 	size_t n, nf;
 
-	v = dp_handle(w->dp, table, in, f, len, now, &tx);
+	v = dp_handle(w->dp, w->t, in, f, len, now, &tx);
 	FZ_CHECK(dp_rx(&w->dp->st) == rx + 1, "a frame counted %llu verdicts",
 		 (unsigned long long)(dp_rx(&w->dp->st) - rx));
 	check(f, len, v, &tx);
-	vf = dp_handle(w->full, table_full, in, f, len, now, &ty);
+	vf = dp_handle(w->full, w->tf, in, f, len, now, &ty);
 	FZ_CHECK(v == vf && tx.why == ty.why, "fast path: verdict %d why %s, "
 		 "full path: verdict %d why %s", v, dp_drop_name(tx.why), vf,
 		 dp_drop_name(ty.why));
@@ -279,10 +291,10 @@ static void expire(struct twins *w, uint32_t now, size_t budget)
 }
 
 /* The whole sequence for one frame <f>, on a fresh pair of datapaths. */
-static void run_one(const uint8_t *f, size_t size, uint32_t now)
+static void run_one(const uint8_t *f, size_t size, uint32_t now, int world)
 {
 	struct dp_conf conf = { .conn_max = 64, .half_open_max = 16, .seed = 7 };
-	struct twins w;
+	struct twins w = { .t = tables[world][0], .tf = tables[world][1] };
 	size_t i;
 
 	conn_timeouts_default(&conf.timeouts);
@@ -341,9 +353,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t now, h = 2166136261u;
 	size_t i;
 
-	if (!table) {
-		table = build_table();
-		table_full = build_table();
+	if (!tables[0][0]) {
+		for (i = 0; i < 4; i++)
+			tables[i / 2][i % 2] = build_table(i >= 2);
 		build_prime();
 	}
 	/* The clock comes from the input (FNV-1a), near the wrap for half of them. */
@@ -353,7 +365,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* As received: bad checksums and all. */
 	check_fast_parse(data, size);
-	run_one(data, size, now);
+	run_one(data, size, now, 0);
+	run_one(data, size, now, 1);
 	/*
 	 * And with its checksums made right, so that mutations of headers get
 	 * past the parser and the "checksums still verify" checks apply.
@@ -363,7 +376,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pb_fix_csums(fixed, size);
 		if (memcmp(fixed, data, size) != 0) {
 			check_fast_parse(fixed, size);
-			run_one(fixed, size, now);
+			run_one(fixed, size, now, 0);
+			run_one(fixed, size, now, 1);
 		}
 	}
 	return 0;

@@ -22,8 +22,11 @@
  * appends the payload), and goes out with the others for its port in one
  * sendmmsg() when the slots run out or the ring that brought them is read.
  */
+#define LOOP_SLOT_PAD	192	/* slot stride not a multiple of 4 KiB: their
+				   headers would share one L1 cache set */
+
 struct loop_txq {
-	uint8_t slot[LOOP_TX_BATCH][LOOP_FRAME_MAX];
+	uint8_t slot[LOOP_TX_BATCH][LOOP_FRAME_MAX + LOOP_SLOT_PAD];
 	struct cap_frame q[LB_PORT_MAX][LOOP_TX_BATCH];
 	unsigned int n[LB_PORT_MAX];	/* frames queued per port */
 	unsigned int used;		/* slots taken, all ports */
