@@ -262,13 +262,19 @@ static void fill_macs(struct model *m, struct svc_table *t,
 			const struct svc_rs *was = m->cur ? m->cur->slot[rs->slot] : NULL;
 			int ifx = t->port[rs->via].ifindex;
 
-			if (was && was->has_mac && was->addr == rs->addr &&
-			    was->via == rs->via &&
-			    m->slots.nexthop[rs->slot] == tp->nexthop[rs->slot]) {
-				rs->mac = was->mac;
+			/*
+			 * The kernel's entry first, so a changed MAC wins;
+			 * else the one lbd had (it may have resolved it with
+			 * its own ARP, which the kernel never saw).
+			 */
+			if (netif_neigh(m->env.nif, ifx, tp->nexthop[rs->slot],
+					&rs->mac) == 0) {
 				rs->has_mac = true;
-			} else if (netif_neigh(m->env.nif, ifx, tp->nexthop[rs->slot],
-					       &rs->mac) == 0) {
+			} else if (was && was->has_mac && was->addr == rs->addr &&
+				   was->via == rs->via &&
+				   m->slots.nexthop[rs->slot] ==
+				   tp->nexthop[rs->slot]) {
+				rs->mac = was->mac;
 				rs->has_mac = true;
 			} else {
 				neigh_poke(tp->nexthop[rs->slot]);
@@ -665,29 +671,55 @@ bool model_flush(struct model *m)
 	return m->dirty && rebuild(m, "health");
 }
 
-/* True when some real server lacks a MAC that the kernel now knows. */
-static bool macs_to_learn(struct model *m)
+/*
+ * True when the kernel's neighbour table disagrees with the table in force:
+ * a next hop whose MAC lbd lacks and the kernel now knows, or one whose MAC
+ * has changed (a real server's NIC replaced, a VM moved, a router failed
+ * over; each announces itself with gratuitous ARP, which the kernel hears,
+ * and health checks keep the kernel's entries fresh). IPVS asks the
+ * neighbour layer at every transmit; lbd keeps MACs in its snapshot, so it
+ * compares once a tick and binds again when they differ. Unknown next hops
+ * are poked so that the kernel resolves them.
+ */
+static bool neighbours_moved(struct model *m)
 {
-	bool refreshed = false;
+	const struct svc_table *t = m->cur;
 	struct lb_mac mac;
-	char err[256];
+	char err[256], a[INET_ADDRSTRLEN];
+	__be32 gw = m->env.topo->gw;
 	uint16_t i, j;
 
-	for (i = 0; i < m->cur->n_svc; i++)
-		for (j = 0; j < m->cur->svc[i].n_rs; j++) {
-			const struct svc_rs *rs = &m->cur->svc[i].rs[j];
+	if (netif_refresh(m->env.nif, err, sizeof(err))) {
+		log_warn("%s", err);
+		return false;
+	}
+	for (i = 0; i < t->n_svc; i++)
+		for (j = 0; j < t->svc[i].n_rs; j++) {
+			const struct svc_rs *rs = &t->svc[i].rs[j];
 			__be32 nh = m->slots.nexthop[rs->slot];
 
-			if (rs->has_mac || !nh)
+			if (!nh)
 				continue;
-			if (!refreshed && netif_refresh(m->env.nif, err, sizeof(err)))
-				log_warn("%s", err);
-			refreshed = true;
-			if (netif_neigh(m->env.nif, m->cur->port[rs->via].ifindex,
-					nh, &mac) == 0)
-				return true;
-			neigh_poke(nh);
+			if (netif_neigh(m->env.nif, t->port[rs->via].ifindex,
+					nh, &mac)) {
+				if (!rs->has_mac)
+					neigh_poke(nh);
+				continue;
+			}
+			if (rs->has_mac && memcmp(&mac, &rs->mac, sizeof(mac)) == 0)
+				continue;
+			if (rs->has_mac)
+				log_info("next hop %s changed its MAC: binding again",
+					 inet_ntop(AF_INET, &nh, a, sizeof(a)));
+			return true;
 		}
+	if (gw && t->has_gw &&
+	    netif_neigh(m->env.nif, t->port[LB_PORT_EXT].ifindex, gw, &mac) == 0 &&
+	    memcmp(&mac, &t->gw_mac, sizeof(mac)) != 0) {
+		log_info("gateway %s changed its MAC: binding again",
+			 inet_ntop(AF_INET, &gw, a, sizeof(a)));
+		return true;
+	}
 	return false;
 }
 
@@ -703,9 +735,9 @@ bool model_tick(struct model *m)
 			need = true;
 	if (need)
 		return rebuild(m, "housekeeping");
-	if (!macs_to_learn(m))
+	if (!neighbours_moved(m))
 		return false;
-	/* A MAC the kernel learned: bind again, same configuration. */
+	/* A MAC the kernel learned or saw change: bind again, same configuration. */
 	return rebind(m);
 }
 

@@ -71,8 +71,9 @@ bool model_flush(struct model *m);
 
 /*
  * Housekeeping, about once a second: frees tables the datapath has left,
- * lets drained slots go, retries a failed flush and next hops whose MAC is
- * unknown. Returns true when it published a new table.
+ * lets drained slots go, retries a failed flush, and binds again when the
+ * kernel's neighbour table knows a MAC the table lacks or has seen one
+ * change. Returns true when it published a new table.
  */
 bool model_tick(struct model *m);
 

@@ -14,6 +14,9 @@
 # 4. A client that hangs up without reading its replies costs lbd nothing.
 # 5. A service on a new VIP, added with lbctl after start, is forwarded:
 #    the datapath widens its capture filter and announces the VIP.
+# 6. A real server whose MAC changes (a new NIC, a moved VM), announcing it
+#    with gratuitous ARP, keeps its flows coming: lbd follows the kernel's
+#    neighbour table instead of sending to the old MAC for ever.
 # Runs from the repo root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -126,6 +129,28 @@ check_new_vip() {
 			--max-time 4 "http://$TB_VIP/")" 200
 }
 
+# rs2 takes a new MAC; arp_notify makes its kernel announce it (gratuitous
+# ARP), as a replaced NIC or a migrated VM does.
+check_moved_mac() {
+	local from
+	from=$(wc -l <"$TB_STATE/lbd.log")
+	run_in rs2 sysctl -qw net.ipv4.conf.eth0.arp_notify=1
+	run_in rs2 ip link set dev eth0 address 02:00:0a:00:00:99
+	if wait_for 10 "lbd to send rs2's flows to its new MAC" serves 2; then
+		tb_pass "rs2 takes flows again after its MAC changed"
+	else
+		tb_fail "rs2 takes flows again after its MAC changed (within 10 s)"
+	fi
+	tb_check "lbd logged the change" \
+		grep -q "next hop $(topo_rs_ip dr 2) changed its MAC" \
+		<(tail -n "+$((from + 1))" "$TB_STATE/lbd.log")
+	# Weights are 2:1:1 since check_edit_burst: 28 requests, 7 cycles.
+	tb_send_requests 28
+	tb_check_eq "after the MAC change: 28 requests, none failed" "$TB_RESP_FAILED" 0
+	tb_check_eq "... and rs2 takes exactly its share (7 of 28, wrr 2:1:1)" \
+		"${TB_RESP_COUNT[rs2]:-0}" 7
+}
+
 main() {
 	tb_test_begin
 	topo_up dr "$BACKENDS" "$WEIGHTS"
@@ -142,6 +167,7 @@ main() {
 	check_edit_burst
 	check_hangup
 	check_new_vip
+	check_moved_mac
 	tb_check "lbd still running at the end" topo_lbd_alive
 	tb_test_end
 }
