@@ -176,6 +176,7 @@ void *loop_datapath(void *arg)
 	struct pollfd pfd[LB_PORT_MAX];
 	enum lb_port which[LB_PORT_MAX];
 	uint64_t seen = 0;	/* publication number of the table followed */
+	struct svc_table *prev = NULL;	/* the table of the last batch */
 	char err[256];
 	sigset_t all;
 	nfds_t n = 0;
@@ -203,9 +204,15 @@ void *loop_datapath(void *arg)
 		b.t = svc_pub_get(l->pub);
 		/* By publication number: a new table may reuse a freed address. */
 		if (b.t->gen != seen) {
+			/*
+			 * <prev> is still alive: the model frees a table only
+			 * once a newer one has been acknowledged.
+			 */
+			svc_table_inherit(b.t, prev);
 			loop_follow(l, b.t);
 			seen = b.t->gen;
 		}
+		prev = b.t;
 		b.now = loop_now_ms();
 		for (i = 0; i < n; i++) {
 			/*

@@ -68,6 +68,39 @@ void svc_sched_reset(struct svc *s)
 	s->sched->update(&s->st, s->sd, s->n_rs);
 }
 
+/* True when <a> and <b> schedule over the same servers with the same weights. */
+static bool same_dests(const struct svc *a, const struct svc *b)
+{
+	uint16_t i;
+
+	if (a->sched != b->sched || a->n_rs != b->n_rs)
+		return false;
+	for (i = 0; i < a->n_rs; i++)
+		if (a->rs[i].slot != b->rs[i].slot || a->rs[i].gen != b->rs[i].gen ||
+		    a->sd[i].weight != b->sd[i].weight)
+			return false;
+	return true;
+}
+
+void svc_table_inherit(struct svc_table *t, const struct svc_table *old)
+{
+	uint16_t i, j, k;
+
+	if (!old)
+		return;
+	for (i = 0; i < t->n_svc; i++) {
+		struct svc *s = &t->svc[i];
+
+		for (j = 0; j < old->n_svc && old->svc[j].idx != s->idx; j++)
+			;
+		if (j == old->n_svc || !same_dests(s, &old->svc[j]))
+			continue;
+		s->st = old->svc[j].st;
+		for (k = 0; k < s->n_rs; k++)
+			s->sd[k].cur = old->svc[j].sd[k].cur;
+	}
+}
+
 void svc_table_free(struct svc_table *t)
 {
 	uint16_t i;

@@ -119,6 +119,19 @@ struct svc_table *svc_table_rebuild(const struct cfg *c,
  */
 void svc_table_ready(struct svc_table *t);
 
+/*
+ * Carries scheduler state from <old>, the table the datapath has been
+ * forwarding with, into <t>, the one it is taking up: a service (same
+ * counter slot and scheduler) whose real servers and effective weights are
+ * the same in both goes on with its cycle, so a rebuild for something else
+ * (another service's edit, a health change elsewhere, a MAC) does not
+ * restart its rr or wrr cycle. Any other service keeps the fresh state
+ * svc_table_ready() gave it: its weights changed, a new cycle is right.
+ * Only the datapath may call this (it owns both tables' scheduler state),
+ * before its first pick from <t>. <old> may be NULL.
+ */
+void svc_table_inherit(struct svc_table *t, const struct svc_table *old);
+
 /* Frees <t>. Accepts NULL. */
 void svc_table_free(struct svc_table *t);
 

@@ -17,6 +17,8 @@
 # 6. A real server whose MAC changes (a new NIC, a moved VM), announcing it
 #    with gratuitous ARP, keeps its flows coming: lbd follows the kernel's
 #    neighbour table instead of sending to the old MAC for ever.
+# 7. A publication for another service does not restart this one's wrr
+#    cycle: 2 picks, an edit elsewhere, 2 picks make one 2:1:1 cycle.
 # Runs from the repo root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -151,6 +153,25 @@ check_moved_mac() {
 		"${TB_RESP_COUNT[rs2]:-0}" 7
 }
 
+check_cycle_survives_rebuild() {
+	local ip1 ip2
+	ip1=$(topo_rs_ip dr 1)
+	ip2=$(topo_rs_ip dr 2)
+	# A weight change the datapath sees starts a fresh cycle: 1:1:1 for one
+	# request (taken up only by a batch), then 2:1:1 is rs1, rs2, rs3, rs1.
+	lbctl -e -t "$TB_VIP:$TB_VPORT" -r "$ip1:80" -g -w 1
+	tb_send_requests 1
+	lbctl -e -t "$TB_VIP:$TB_VPORT" -r "$ip1:80" -g -w 2
+	tb_send_requests 2
+	local first="${TB_RESP_COUNT[rs1]:-0} ${TB_RESP_COUNT[rs2]:-0} ${TB_RESP_COUNT[rs3]:-0}"
+	# Another service's edit: a new table, this service unchanged.
+	lbctl -a -t 10.0.0.101:80 -r "$ip2:80" -g -w 1
+	tb_send_requests 2
+	tb_check_eq "2 picks, a publication elsewhere, 2 picks: one 2:1:1 cycle (rs1 rs2 rs3)" \
+		"$first / ${TB_RESP_COUNT[rs1]:-0} ${TB_RESP_COUNT[rs2]:-0} ${TB_RESP_COUNT[rs3]:-0}" \
+		"1 1 0 / 1 0 1"
+}
+
 main() {
 	tb_test_begin
 	topo_up dr "$BACKENDS" "$WEIGHTS"
@@ -168,6 +189,7 @@ main() {
 	check_hangup
 	check_new_vip
 	check_moved_mac
+	check_cycle_survives_rebuild
 	tb_check "lbd still running at the end" topo_lbd_alive
 	tb_test_end
 }

@@ -956,6 +956,62 @@ static void test_dp_wrr_proportions_over_100_syns(void **state)
 	svc_table_free(t);
 }
 
+/* <n> SYNs from cport <from> on, counting where wrr sent each. */
+static void syns(struct dp *dp, struct svc_table *t, int from, int n,
+		 uint32_t *seen)
+{
+	struct out o;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct fd syn = c_tcp((uint16_t)(from + i), 80, PB_SYN);
+		const struct svc_rs *rs;
+
+		assert_int_equal(run_fd(dp, t, LB_PORT_EXT, &syn, 1, &o), LB_TX);
+		rs = tx_rs(t, &o);
+		assert_non_null(rs);
+		seen[rs->slot]++;
+	}
+}
+
+/*
+ * A rebuilt table the datapath takes up mid-cycle: with the same servers
+ * and weights the cycle goes on (svc_table_inherit()), so 5 picks from the
+ * old table and 5 from the new still make one exact 1:2:3:4 cycle; without
+ * it the new table starts over and the heaviest server gets 2 + 2, not 4.
+ * Changed weights start a fresh cycle.
+ */
+static void test_dp_wrr_cycle_survives_rebuild(void **state)
+{
+	struct svc_table *t1 = table_new(wrr_1234, 1, false);
+	struct svc_table *t2 = table_new(wrr_1234, 1, false);
+	struct svc_table *t3 = table_new(wrr_1234, 1, false);
+	struct dp *dp = dp_make(256, 256, NULL);
+	uint32_t seen[4] = { 0 }, fresh[4] = { 0 };
+	int k;
+
+	(void)state;
+	syns(dp, t1, 20000, 5, seen);
+	svc_table_inherit(t2, t1);
+	syns(dp, t2, 20005, 5, seen);
+	for (k = 0; k < 4; k++)
+		assert_int_equal(seen[k], k + 1);
+
+	/* rs4 down in t3: other weights, a new cycle over 1:2:3. */
+	t3->svc[0].rs[3].up = false;
+	svc_sched_reset(&t3->svc[0]);
+	svc_table_inherit(t3, t2);
+	syns(dp, t3, 20010, 6, fresh);
+	assert_int_equal(fresh[0], 1);
+	assert_int_equal(fresh[1], 2);
+	assert_int_equal(fresh[2], 3);
+	assert_int_equal(fresh[3], 0);
+	dp_free(dp);
+	svc_table_free(t1);
+	svc_table_free(t2);
+	svc_table_free(t3);
+}
+
 /*
  * Weight 0 (quiescent, ipvsadm -w 0): no new flows, but the existing flow is
  * still forwarded to it.
@@ -1521,6 +1577,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dp_tx_flatten_fits_or_refuses),
 		cmocka_unit_test(test_dp_frame_longer_than_scratch_dropped),
 		cmocka_unit_test(test_dp_wrr_proportions_over_100_syns),
+		cmocka_unit_test(test_dp_wrr_cycle_survives_rebuild),
 		cmocka_unit_test(test_dp_weight_zero_quiescent_keeps_existing_flow),
 		cmocka_unit_test(test_dp_port_reuse_nat_time_wait_scheduled_afresh),
 		cmocka_unit_test(test_dp_port_reuse_dr_closed_scheduled_afresh),
