@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The datapath thread's loop (L3): poll the capture descriptors, hand each
- * frame to dp_handle(), inject what it produces, expire flows. It reads the
+ * frame to dp_handle(), send what it produces in batches, expire flows. It reads the
  * service table only through the svc_pub it is given and does nothing else.
  */
 #ifndef LB_LOOP_H
@@ -13,8 +13,10 @@
 #include "dp.h"
 #include "svc.h"
 
-#define LOOP_FRAME_MAX	65536	/* scratch frame: the largest snaplen */
+#define LOOP_FRAME_MAX	65536	/* a transmit slot: the largest snaplen */
 #define LOOP_TX_BATCH	32	/* frames sent with one system call */
+#define LOOP_SLOT_PAD	192	/* slot stride not a multiple of 4 KiB: their
+				   headers would share one L1 cache set */
 
 /*
  * Frames waiting to be sent, datapath-private: each is built whole in a
@@ -22,8 +24,6 @@
  * appends the payload), and goes out with the others for its port in one
  * sendmmsg() when the slots run out or the ring that brought them is read.
  */
-#define LOOP_SLOT_PAD	192	/* slot stride not a multiple of 4 KiB: their
-				   headers would share one L1 cache set */
 
 struct loop_txq {
 	uint8_t slot[LOOP_TX_BATCH][LOOP_FRAME_MAX + LOOP_SLOT_PAD];
