@@ -456,25 +456,10 @@ static void commit(struct ctl_client *cl, struct cfg *c)
 
 static void do_write(struct ctl_client *cl, const struct ctl_req *rq)
 {
-	struct cfg *c;
+	/* Edits go to a copy: a failed one leaves the original as it was. */
+	struct cfg *c = cfg_clone(cl->txn ? cl->txn :
+					    model_cfg(cl->ctl->env.model));
 
-	if (cl->txn) {
-		c = cfg_clone(cl->txn);	/* a failed edit must leave txn as it was */
-		if (!c) {
-			reply_err(cl, CTL_E_ENOMEM, "out of memory");
-			return;
-		}
-		if (edit(c, rq)) {
-			reply_err(cl, err_of(errno), edit_msg(errno));
-			cfg_free(c);
-			return;
-		}
-		cfg_free(cl->txn);
-		cl->txn = c;
-		reply_ok(cl);
-		return;
-	}
-	c = cfg_clone(model_cfg(cl->ctl->env.model));
 	if (!c) {
 		reply_err(cl, CTL_E_ENOMEM, "out of memory");
 		return;
@@ -484,7 +469,13 @@ static void do_write(struct ctl_client *cl, const struct ctl_req *rq)
 		cfg_free(c);
 		return;
 	}
-	commit(cl, c);
+	if (!cl->txn) {
+		commit(cl, c);
+		return;
+	}
+	cfg_free(cl->txn);
+	cl->txn = c;
+	reply_ok(cl);
 }
 
 static void do_txn(struct ctl_client *cl, const struct ctl_req *rq)
