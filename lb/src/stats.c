@@ -34,6 +34,16 @@ static void add_diff(struct stats_sample *acc, const struct stats_sample *a,
 	acc->outbytes += a->outbytes - b->outbytes;
 }
 
+/* *<acc> += what slot <slot> counted since it began to count for its service. */
+static void add_share(const struct stats *s, const struct dp_stats *st,
+		      size_t slot, struct stats_sample *acc)
+{
+	struct stats_sample now;
+
+	sample(&st->rs[slot], &now);
+	add_diff(acc, &now, &s->start[slot]);
+}
+
 void stats_init(struct stats *s)
 {
 	size_t i;
@@ -51,6 +61,7 @@ void stats_rs_own(struct stats *s, const struct dp_stats *st, uint16_t slot,
 	if (slot >= SVC_SLOTS || (svc >= CFG_SVC_MAX && svc != STATS_NO_SVC) ||
 	    s->owner[slot] == svc)
 		return;
+	/* One sample for both sides: a packet counted meanwhile is in one. */
 	sample(&st->rs[slot], &now);
 	if (s->owner[slot] != STATS_NO_SVC)
 		add_diff(&s->gone[s->owner[slot]], &now, &s->start[slot]);
@@ -76,34 +87,26 @@ void stats_svc_enter(struct stats *s, const struct dp_stats *st, uint16_t idx)
 static void svc_totals(const struct stats *s, const struct dp_stats *st,
 		       struct stats_sample *out)
 {
-	struct stats_sample now;
 	size_t i;
 
 	memcpy(out, s->gone, sizeof(s->gone));
-	for (i = 0; i < SVC_SLOTS; i++) {
-		if (s->owner[i] == STATS_NO_SVC)
-			continue;
-		sample(&st->rs[i], &now);
-		add_diff(&out[s->owner[i]], &now, &s->start[i]);
-	}
+	for (i = 0; i < SVC_SLOTS; i++)
+		if (s->owner[i] != STATS_NO_SVC)
+			add_share(s, st, i, &out[s->owner[i]]);
 }
 
 void stats_svc_total(const struct stats *s, const struct dp_stats *st,
 		     uint16_t idx, struct stats_sample *out)
 {
-	struct stats_sample now;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (idx >= CFG_SVC_MAX)
 		return;
 	*out = s->gone[idx];
-	for (i = 0; i < SVC_SLOTS; i++) {
-		if (s->owner[i] != idx)
-			continue;
-		sample(&st->rs[i], &now);
-		add_diff(out, &now, &s->start[i]);
-	}
+	for (i = 0; i < SVC_SLOTS; i++)
+		if (s->owner[i] == idx)
+			add_share(s, st, i, out);
 }
 
 /* One smoothing step, IPVS style: avg += (rate - avg) / 4. */
