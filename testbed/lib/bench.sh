@@ -7,10 +7,13 @@
 # Sourced by tb after demo.sh.
 #
 #   DR testbed:  lbd-dr | nft-dr (netdev ingress: ether daddr set jhash map,
-#                fwd to eth0) | haproxy (mode tcp on the director, VIP on lo)
-#                | direct (client -> router -> rs1, no director)
-#   NAT testbed: lbd-nat | nft-nat (dnat to numgen inc mod 10 map) | kfwd
+#                fwd to eth0) | haproxy-dr (mode tcp on the director, VIP on
+#                lo) | direct (client -> router -> rs1, no director)
+#   NAT testbed: lbd-nat | nft-nat (dnat to numgen inc mod 10 map) |
+#                haproxy-nat (as haproxy-dr, to the inside addresses) | kfwd
 #                (director as a plain router to rs1, ip_forward=1)
+#   Every ratio pairs two variants of one testbed: a ratio across testbeds
+#   would fold the difference of the topologies into it.
 #   UDP testbed: DR, one real server (iperf3 needs its TCP control
 #                connection and its UDP data on the same server): lbd-udp
 #                (virtual_server TCP and UDP 5201 -> rs1, lb_kind DR) |
@@ -154,7 +157,7 @@ bn_vip_off() {
 
 # Sets up variant <v> on the director; bn_down <v> undoes it.
 bn_up() {
-	local v=$1 lbmac m1 m2 m3 m4 cfg i
+	local v=$1 lbmac m1 m2 m3 m4 cfg i mode
 	case $v in
 	lbd-dr | lbd-nat) bn_lbd_start ;;
 	nft-dr)
@@ -186,7 +189,8 @@ table ip tbbench {
 EOF
 		wait_for 10 "nft-nat to forward" topo_http_ok client "$TB_VIP" "$TB_VPORT"
 		;;
-	haproxy)
+	haproxy-dr | haproxy-nat)
+		mode=$(tb_kv_get mode)
 		bn_vip_on
 		cfg="$TB_STATE/haproxy-lb.cfg"
 		{
@@ -196,7 +200,7 @@ EOF
 			printf 'listen vip\n    bind %s:%s\n    balance roundrobin\n' "$TB_VIP" "$TB_VPORT"
 			for i in 1 2 3 4; do
 				printf '    server rs%d %s:%s weight %d\n' "$i" \
-					"$(topo_rs_ip dr "$i")" "$TB_RS_DR_PORT" "$i"
+					"$(topo_rs_ip "$mode" "$i")" "$(topo_rs_port "$mode")" "$i"
 			done
 		} >"$cfg"
 		tb_spawn lb haproxy-lb 3600 haproxy -db -f "$cfg"
@@ -244,7 +248,10 @@ bn_down() {
 		tb_sysctl lb net.ipv4.ip_forward=0
 		bn_vip_off
 		;;
-	haproxy) tb_stop "$(tb_kv_get haproxy_pid)" 3 || true; bn_vip_off ;;
+	haproxy-dr | haproxy-nat)
+		tb_stop "$(tb_kv_get haproxy_pid)" 3 || true
+		bn_vip_off
+		;;
 	kfwd)
 		ip -n "$(tb_ns router)" route del "$(tb_kv_get rs_net)" via "$TB_LB_LAN_IP"
 		tb_sysctl lb net.ipv4.ip_forward=0
