@@ -538,6 +538,15 @@ static int cfg_kw_half_open_max(struct cfg_parser *P, const struct cfg_tok *kw,
 	return cfg_arg_u32(P, kw, &argv[0], 1, CFG_CONN_MAX, &P->c->half_open_max);
 }
 
+/* lbd_rx_coalesce_us N: the datapath's wait after a short round (loop.c). */
+static int cfg_kw_rx_coalesce(struct cfg_parser *P, const struct cfg_tok *kw,
+			      const struct cfg_tok *argv, size_t argc)
+{
+	(void)argc;
+	return cfg_arg_u32(P, kw, &argv[0], 0, CFG_COALESCE_US_MAX,
+			   &P->c->rx_coalesce_us);
+}
+
 static int cfg_kw_expire_nodest(struct cfg_parser *P, const struct cfg_tok *kw,
 				const struct cfg_tok *argv, size_t argc)
 {
@@ -1061,6 +1070,7 @@ static const struct cfg_kw cfg_global_kws[] = {
 	{ "lvs_timeouts",		2, 6, cfg_kw_lvs_timeouts,	NULL },
 	{ "lbd_conn_max",		1, 1, cfg_kw_conn_max,		NULL },
 	{ "lbd_half_open_max",		1, 1, cfg_kw_half_open_max,	NULL },
+	{ "lbd_rx_coalesce_us",		1, 1, cfg_kw_rx_coalesce,	NULL },
 	{ "expire_nodest_conn",		0, 1, cfg_kw_expire_nodest,	NULL },
 	{ "router_id",			1, 1, cfg_kw_ignore,		NULL },
 	{ "lvs_id",			1, 1, cfg_kw_ignore,		NULL },

@@ -55,6 +55,8 @@ struct cfg_svc {
 	unsigned int line;		/* where the virtual_server block starts */
 };
 
+#define CFG_COALESCE_US_MAX	1000u	/* lbd_rx_coalesce_us upper bound */
+
 struct cfg {
 	struct cfg_svc *svc;		/* n_svc entries, owned */
 	size_t n_svc;
@@ -64,6 +66,7 @@ struct cfg {
 	uint32_t tcpfin_timeout_ms;	/* lvs_timeouts tcpfin; 0 = IPVS default */
 	uint32_t udp_timeout_ms;	/* lvs_timeouts udp; 0 = IPVS default */
 	bool expire_nodest_conn;	/* global_defs: drop flows of a dead real server */
+	uint32_t rx_coalesce_us;	/* global_defs lbd_rx_coalesce_us; default 0 */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +195,9 @@ static void log_table(const struct svc_table *t, const struct topo *tp)
 	char v[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
 	uint16_t i, j;
 
+	if (t->rx_coalesce_us)
+		log_info("rx coalescing: %u us after a short round",
+			 (unsigned)t->rx_coalesce_us);
 	for (i = 0; i < t->n_svc; i++) {
 		const struct svc *s = &t->svc[i];
 
@@ -225,14 +229,15 @@ static void print_counters(struct loop *l, const struct svc_table *t,
 	int d;
 
 	fprintf(stderr, "lbd counters: rx %llu tx %llu tx_errors %llu rx_errors %llu "
-		"conns %llu half_open %llu expired %llu\n",
+		"conns %llu half_open %llu expired %llu rx_coalesce_us %u\n",
 		(unsigned long long)dp_rx(st),
 		(unsigned long long)dp_read(&st->tx),
 		(unsigned long long)dp_read(&l->tx_errors),
 		(unsigned long long)dp_read(&l->rx_errors),
 		(unsigned long long)dp_read(&st->conn_live),
 		(unsigned long long)dp_read(&st->conn_half_open),
-		(unsigned long long)dp_read(&st->expired));
+		(unsigned long long)dp_read(&st->expired),
+		(unsigned)t->rx_coalesce_us);
 	for (d = 1; d < LB_DROP_MAX; d++)
 		if (dp_read(&st->drop[d]))
 			fprintf(stderr, "  drop %-22s %llu\n",
@@ -605,6 +610,13 @@ int main(int argc, char **argv)
 	/* Before the datapath thread owns the captures: announce every VIP. */
 	loop_adopt(&l, model_table(cs.model));
 	loop_announce(&l, model_table(cs.model), GARP_COUNT);
+	/*
+	 * The datapath inherits this: lbd_rx_coalesce_us waits are tens of
+	 * microseconds, which the default slack (50 us) would double.
+	 */
+	if (prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == -1)
+		log_warn("timer slack: %s; coalescing waits may run long",
+			 strerror(errno));
 	if (pthread_create(&cs.dp_thread, NULL, loop_datapath, &l) != 0) {
 		log_warn("cannot start the datapath thread");
 		goto out_control;

@@ -225,6 +225,7 @@ struct svc_table *svc_table_rebuild(const struct cfg *c,
 	if (!t->svc || !t->drain)
 		goto err_free;
 	t->expire_nodest_conn = c->expire_nodest_conn;
+	t->rx_coalesce_us = c->rx_coalesce_us;
 	for (i = 0; i < c->n_svc; i++) {
 		t->n_svc = (uint16_t)(i + 1);
 		if (build_svc(t, &c->svc[i], i, svc_refs ? &svc_refs[i] : NULL,

@@ -68,6 +68,7 @@ struct svc_table {
 	bool has_gw;		/* <gw_mac> valid: next hop towards clients */
 	struct lb_mac gw_mac;
 	bool expire_nodest_conn;
+	uint32_t rx_coalesce_us;	/* lbd_rx_coalesce_us, for the loop */
 	uint16_t hash[SVC_HASH_SIZE];	/* service index + 1; 0 = empty */
 	/*
 	 * The capture filter this table needs (VIPs, NAT real servers), owned

@@ -63,6 +63,7 @@ static void chk_defaults(const struct cfg *c)
 	assert_int_equal(c->tcpfin_timeout_ms, 0);
 	assert_int_equal(c->udp_timeout_ms, 0);
 	assert_false(c->expire_nodest_conn);
+	assert_int_equal(c->rx_coalesce_us, 0);
 	assert_int_equal(svc->vaddr, ip("10.0.0.1"));
 	assert_int_equal(svc->vport, htons(80));
 	assert_int_equal(svc->proto, IPPROTO_TCP);
@@ -177,7 +178,18 @@ static void chk_global(const struct cfg *c)
 	assert_int_equal(c->conn_max, 1000);
 	assert_int_equal(c->half_open_max, 10);
 	assert_true(c->expire_nodest_conn);
+	assert_int_equal(c->rx_coalesce_us, 25);
 	assert_int_equal(c->n_svc, 0);
+}
+
+static void chk_coalesce_max(const struct cfg *c)
+{
+	assert_int_equal(c->rx_coalesce_us, CFG_COALESCE_US_MAX);
+}
+
+static void chk_coalesce_off(const struct cfg *c)
+{
+	assert_int_equal(c->rx_coalesce_us, 0);
 }
 
 static void chk_half_open_default(const struct cfg *c)
@@ -296,7 +308,12 @@ static const struct ok_case ok_cases[] = {
 	  "  smtp_server 192.0.2.1 25\n  smtp_connect_timeout 30\n"
 	  "  lvs_timeouts tcp 900 tcpfin 120 udp 300\n"
 	  "  lbd_conn_max 1000\n  lbd_half_open_max 10\n"
-	  "  expire_nodest_conn\n}\n", chk_global },
+	  "  expire_nodest_conn\n  lbd_rx_coalesce_us 25\n}\n", chk_global },
+	{ "test_cfg_rx_coalesce_max",
+	  "global_defs {\nlbd_rx_coalesce_us 1000\n}\n", chk_coalesce_max },
+	{ "test_cfg_rx_coalesce_last_wins",
+	  "global_defs {\nlbd_rx_coalesce_us 7\nlbd_rx_coalesce_us 0\n}\n",
+	  chk_coalesce_off },
 	{ "test_cfg_half_open_default_is_eighth",
 	  "global_defs {\nlbd_conn_max 1000\n}\n", chk_half_open_default },
 	{ "test_cfg_half_open_default_at_least_one",
@@ -501,6 +518,14 @@ static const struct err_case err_cases[] = {
 	{ "test_cfg_err_half_open_above_conn_max", "global_defs {\n"
 	  "lbd_half_open_max 200\nlbd_conn_max 100\n}\n", 2,
 	  "lbd_half_open_max '200' exceeds lbd_conn_max 100" },
+	{ "test_cfg_err_rx_coalesce_too_long",
+	  "global_defs {\nlbd_rx_coalesce_us 1001\n}\n", 2,
+	  "lbd_rx_coalesce_us '1001' out of range (0..1000)" },
+	{ "test_cfg_err_rx_coalesce_word",
+	  "global_defs {\nlbd_rx_coalesce_us auto\n}\n", 2,
+	  "lbd_rx_coalesce_us 'auto' is not a number" },
+	{ "test_cfg_err_rx_coalesce_missing",
+	  "global_defs {\nlbd_rx_coalesce_us\n}\n", 2, "lbd_rx_coalesce_us" },
 	{ "test_cfg_err_conn_max_zero", "global_defs {\nlbd_conn_max 0\n}\n", 2,
 	  "lbd_conn_max '0' out of range" },
 	{ "test_cfg_err_conn_max_above_table", "global_defs {\nlbd_conn_max 16777217\n}\n", 2,
