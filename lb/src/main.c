@@ -198,6 +198,8 @@ static void log_table(const struct svc_table *t, const struct topo *tp)
 	if (t->rx_coalesce_us)
 		log_info("rx coalescing: %u us after a short round",
 			 (unsigned)t->rx_coalesce_us);
+	else
+		log_info("rx coalescing: off");
 	for (i = 0; i < t->n_svc; i++) {
 		const struct svc *s = &t->svc[i];
 
@@ -611,8 +613,10 @@ int main(int argc, char **argv)
 	loop_adopt(&l, model_table(cs.model));
 	loop_announce(&l, model_table(cs.model), GARP_COUNT);
 	/*
-	 * The datapath inherits this: lbd_rx_coalesce_us waits are tens of
-	 * microseconds, which the default slack (50 us) would double.
+	 * Set here, where a failure can be logged; the datapath thread
+	 * inherits it. lbd_rx_coalesce_us waits may be tens of microseconds,
+	 * which the default slack (50 us) would stretch; the control thread's
+	 * own timers are a second or more, where 1 us of slack changes nothing.
 	 */
 	if (prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) == -1)
 		log_warn("timer slack: %s; coalescing waits may run long",

@@ -32,6 +32,7 @@ TB_BENCH_LOADED=1
 
 BN_SECS=3
 BN_CONNS=32
+BN_ONLY=''		# tb bench --only: the TCP variants to run, comma-separated
 BN_COALESCE=''		# tb bench --lbd-coalesce: lbd_rx_coalesce_us for lbd
 BN_OUT=''
 readonly BN_UDP_PORT=5201	# iperf3's default port: control (TCP) and data (UDP)
@@ -76,11 +77,30 @@ bn_lbd_stop() {
 	fi
 }
 
-# Adds lbd_rx_coalesce_us $BN_COALESCE to lbd config <file>, if set.
+# Adds lbd_rx_coalesce_us $BN_COALESCE to lbd config <file>, if set, and
+# has lbd check the result.
 bn_conf_coalesce() {
-	if [[ -n "$BN_COALESCE" ]]; then
-		sed -i "s/^global_defs {\$/global_defs {\n    lbd_rx_coalesce_us $BN_COALESCE/" "$1"
-	fi
+	local file=$1
+	[[ -n "$BN_COALESCE" ]] || return 0
+	sed -i "s/^global_defs {\$/global_defs {\n    lbd_rx_coalesce_us $BN_COALESCE/" "$file"
+	grep -q "^    lbd_rx_coalesce_us $BN_COALESCE\$" "$file" ||
+		die "no global_defs block in $file for lbd_rx_coalesce_us"
+	run_in lb timeout 10 "$(tb_kv_get lbd_path)" -t -f "$file" >/dev/null ||
+		die "lbd -t rejected $file"
+}
+
+# Sets array <name> to those of the variants <v...> that BN_ONLY (a comma
+# list, empty for all) selects.
+bn_pick() {
+	local -n bn_pick_out=$1
+	local v
+	shift
+	bn_pick_out=()
+	for v in "$@"; do
+		if [[ -z "$BN_ONLY" || ",$BN_ONLY," == *",$v,"* ]]; then
+			bn_pick_out+=("$v")
+		fi
+	done
 }
 
 # Starts lbd with the testbed's config and waits until a request passes.
@@ -328,7 +348,7 @@ bn_series() {
 				res=$(bn_wrk "$v" "$kind")
 				printf '%d %s %s %s\n' "$r" "$v" "$kind" "$res" >>"$BN_OUT"
 				read -r -a f <<<"$res"
-				printf '  rep %d %-8s %-5s rps %-7s p50 %6s us p99 %7s us err %s\n' \
+				printf '  rep %d %-11s %-5s rps %-7s p50 %6s us p99 %7s us err %s\n' \
 					"$r" "$v" "$kind" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}"
 			done
 			bn_down "$v"

@@ -3,7 +3,9 @@
  * model: what the control plane's model tells stats about the tables it
  * runs. The table lbd starts with never goes through a publication, yet its
  * services must count their real servers' traffic from the first packet,
- * and keep it when the first publication comes. (The model's slots, drains
+ * and keep it when the first publication comes. Global settings reach the
+ * datapath's table and later publications keep them. (A reload needs
+ * netlink: testbed/tests/test_lb_coalesce.sh. The model's slots, drains
  * and publications against a live datapath are tested in namespaces:
  * testbed/tests/test_lb_model.sh.)
  */
@@ -33,8 +35,11 @@ struct world {
 	struct model *m;
 };
 
-/* As main.c starts: a table built, published, then handed to the model. */
-static struct world *world_new(void)
+/*
+ * As main.c starts from config <text>: a table built, published, then
+ * handed to the model.
+ */
+static struct world *world_new(const char *text)
 {
 	struct world *w = calloc(1, sizeof(*w));
 	char err[CFG_ERR_LEN];
@@ -42,7 +47,7 @@ static struct world *world_new(void)
 	struct cfg *c;
 
 	assert_non_null(w);
-	c = cfg_parse(conf, strlen(conf), "t.conf", err, sizeof(err));
+	c = cfg_parse(text, strlen(text), "t.conf", err, sizeof(err));
 	if (!c)
 		fail_msg("cfg_parse: %s", err);
 	t = svc_table_build(c, err, sizeof(err));
@@ -81,7 +86,7 @@ static uint64_t svc_inpkts(struct world *w)
 
 static void test_model_startup_table_counts_for_its_services(void **state)
 {
-	struct world *w = world_new();
+	struct world *w = world_new(conf);
 	struct ctl_stats rs;
 
 	(void)state;
@@ -94,7 +99,7 @@ static void test_model_startup_table_counts_for_its_services(void **state)
 
 static void test_model_first_publication_keeps_startup_counts(void **state)
 {
-	struct world *w = world_new();
+	struct world *w = world_new(conf);
 
 	(void)state;
 	count(w, 0, 10);
@@ -106,11 +111,31 @@ static void test_model_first_publication_keeps_startup_counts(void **state)
 	world_free(w);
 }
 
+static void test_model_publications_carry_rx_coalesce(void **state)
+{
+	static const char with[] =
+		"global_defs {\n  lbd_rx_coalesce_us 40\n}\n"
+		"virtual_server 10.0.0.1 80 {\n"
+		"  real_server 10.0.1.1 80 {\n  }\n"
+		"}\n";
+	struct world *w = world_new(with);
+
+	(void)state;
+	assert_int_equal(svc_pub_get(&w->pub)->rx_coalesce_us, 40);
+	/* A publication for a health verdict keeps the global settings. */
+	assert_true(model_set_health(w->m, 0, false));
+	assert_true(model_flush(w->m));
+	assert_int_equal(model_table(w->m)->rx_coalesce_us, 40);
+	assert_int_equal(svc_pub_get(&w->pub)->rx_coalesce_us, 40);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model_startup_table_counts_for_its_services),
 		cmocka_unit_test(test_model_first_publication_keeps_startup_counts),
+		cmocka_unit_test(test_model_publications_carry_rx_coalesce),
 	};
 
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
