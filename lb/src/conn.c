@@ -292,13 +292,6 @@ static inline uint32_t conn_ports(const struct conn *cp)
 	return conn_ld32(cp, offsetof(struct conn, cport));
 }
 
-static inline uint32_t conn_in_bucket(const struct conn_tab *tab,
-				      uint64_t addrs, uint32_t ports,
-				      uint8_t proto)
-{
-	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) & tab->mask;
-}
-
 /* The reply tuple, real server then client, the same way. */
 static inline uint64_t conn_reply_addrs(const struct conn *cp)
 {
@@ -311,15 +304,14 @@ static inline uint32_t conn_reply_ports(const struct conn *cp)
 }
 
 /*
- * The out-hash bucket of a reply tuple. The two hashes have head arrays of
+ * The bucket of a tuple given as two words, in either hash: a client tuple
+ * indexes in_head, a reply tuple out_head. The two have head arrays of
  * their own, so nothing needs to tell their keys apart.
  */
-static inline uint32_t conn_out_bucket(const struct conn_tab *tab,
-				       uint64_t addrs, uint32_t ports,
-				       uint8_t proto)
+static inline uint32_t conn_bucket(const struct conn_tab *tab, uint64_t addrs,
+				   uint32_t ports, uint8_t proto)
 {
-	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) &
-	       tab->mask;
+	return conn_mix(tab, addrs, ((uint64_t)ports << 32) | proto) & tab->mask;
 }
 
 /* ------------------------------------------------------------------ */
@@ -443,7 +435,7 @@ size_t conn_tab_bytes(const struct conn_tab *tab)
 static inline struct conn *conn_walk_in(struct conn_tab *tab, uint64_t addrs,
 					uint32_t ports, uint8_t proto)
 {
-	uint32_t i = tab->in_head[conn_in_bucket(tab, addrs, ports, proto)];
+	uint32_t i = tab->in_head[conn_bucket(tab, addrs, ports, proto)];
 
 	while (i != 0) {
 		struct conn *cp = &tab->conns[i - 1];
@@ -459,7 +451,7 @@ static inline struct conn *conn_walk_in(struct conn_tab *tab, uint64_t addrs,
 static inline struct conn *conn_walk_out(struct conn_tab *tab, uint64_t addrs,
 					 uint32_t ports, uint8_t proto)
 {
-	uint32_t i = tab->out_head[conn_out_bucket(tab, addrs, ports, proto)];
+	uint32_t i = tab->out_head[conn_bucket(tab, addrs, ports, proto)];
 
 	while (i != 0) {
 		struct conn *cp = &tab->conns[i - 1];
@@ -627,15 +619,14 @@ struct conn *conn_new(struct conn_tab *tab, const struct flow_key *k,
 	cp->pad = 0;
 	cp->expires = conn_arm(tab, (enum conn_state)cp->state, now);
 
-	b = conn_in_bucket(tab, conn_addrs(cp), conn_ports(cp),
-			   cp->proto);
+	b = conn_bucket(tab, conn_addrs(cp), conn_ports(cp), cp->proto);
 	cp->in_next = tab->in_head[b];
 	tab->in_head[b] = idx;
 
 	cp->out_next = 0;
 	if (fwd == LB_FWD_NAT) {
-		b = conn_out_bucket(tab, conn_reply_addrs(cp),
-				    conn_reply_ports(cp), cp->proto);
+		b = conn_bucket(tab, conn_reply_addrs(cp),
+				conn_reply_ports(cp), cp->proto);
 		cp->out_next = tab->out_head[b];
 		tab->out_head[b] = idx;
 		cp->flags |= CONN_F_OUT;
@@ -719,12 +710,11 @@ static void conn_unhash(struct conn_tab *tab, struct conn *cp, uint32_t idx)
 {
 	uint32_t b;
 
-	b = conn_in_bucket(tab, conn_addrs(cp), conn_ports(cp),
-			   cp->proto);
+	b = conn_bucket(tab, conn_addrs(cp), conn_ports(cp), cp->proto);
 	conn_chain_unlink(tab, &tab->in_head[b], idx, false);
 	if (cp->flags & CONN_F_OUT) {
-		b = conn_out_bucket(tab, conn_reply_addrs(cp),
-				    conn_reply_ports(cp), cp->proto);
+		b = conn_bucket(tab, conn_reply_addrs(cp),
+				conn_reply_ports(cp), cp->proto);
 		conn_chain_unlink(tab, &tab->out_head[b], idx, true);
 	}
 	conn_lru_unlink(tab, cp);
