@@ -21,6 +21,13 @@ readonly REQUESTS=31
 readonly WAIT_US=1000
 readonly LIFETIME=120	# seconds any job may live; the test takes about 15
 
+# One request from the client to the VIP, one connection; prints
+# "<http code> <time_total in s>".
+vip_get() {
+	run_in client timeout 5 curl -s --noproxy '*' --max-time 3 -o /dev/null \
+		-w '%{http_code} %{time_total}\n' "http://$TB_VIP:$TB_VPORT/"
+}
+
 # Prints the median time_total in microseconds of REQUESTS sequential
 # requests through the VIP, one connection each, and the number answered,
 # as "<median_us> <answered>" (-1 for the median when none was). Three
@@ -29,13 +36,10 @@ median_us() {
 	local i t ok=0
 	local -a ts=()
 	for ((i = 0; i < 3; i++)); do
-		run_in client timeout 5 curl -s --noproxy '*' --max-time 3 \
-			-o /dev/null "http://$TB_VIP:$TB_VPORT/" || true
+		vip_get >/dev/null || true
 	done
 	for ((i = 0; i < REQUESTS; i++)); do
-		if t=$(run_in client timeout 5 curl -s --noproxy '*' --max-time 3 \
-			-o /dev/null -w '%{http_code} %{time_total}\n' \
-			"http://$TB_VIP:$TB_VPORT/"); then
+		if t=$(vip_get); then
 			if [[ "$t" == 200\ * ]]; then
 				ok=$((ok + 1))
 				ts+=("${t#* }")
